@@ -1,2 +1,27 @@
 #!/usr/bin/env node
-console.log("mkimage");
+// The `mkimage` command: a thin yargs layer over the library API.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from './commands/index.js';
+import { reportError } from './errors.js';
+
+async function main(argv: string[]): Promise<void> {
+  let cli = yargs(argv)
+    .scriptName('mkimage')
+    .usage('$0 <app> -o <out> [options]\n\nTurns an application (a runnable JAR or an x86-64 ELF) into a minimal bootable machine image.')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw Object.assign(new Error(msg), { code: 'E_USAGE' });
+    });
+  for (const command of commands) cli = cli.command(command);
+  await cli.parseAsync();
+}
+
+main(hideBin(process.argv)).catch((err) => {
+  process.exitCode = reportError(err);
+});

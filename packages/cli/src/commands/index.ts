@@ -1,0 +1,5 @@
+// Every subcommand of `mkimage`, in the order `--help` lists them. Each lives in its own module.
+import type { CommandModule } from 'yargs';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [];
