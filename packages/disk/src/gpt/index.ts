@@ -1,0 +1,6 @@
+export * from './types.js';
+export { planDisk, SECTOR_SIZE, DEFAULT_ALIGNMENT } from './plan.js';
+export type { DiskOptions, DiskPlan, PartitionSpec, PlannedPartition } from './plan.js';
+export { emitDisk, gptStructures } from './emit.js';
+export { GptHeader, GptEntry } from './header.js';
+export { Mbr, MbrPartitionRecord } from './mbr.js';

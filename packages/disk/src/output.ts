@@ -1,0 +1,99 @@
+// Writing an image: to a file (sparse: zero runs become holes, temp file then rename so nothing
+// half-written is left at the path) or to a stream such as stdout (every byte written, no seeking).
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { isZeroChunk } from './chunks.js';
+import { OutputError } from './errors.js';
+
+/** Granularity at which untagged chunks are checked for zero blocks (the usual filesystem block). */
+const HOLE_BLOCK = 4096;
+const ZERO_4K = Buffer.alloc(HOLE_BLOCK);
+
+export interface WriteResult {
+  bytes: number;
+  /** Bytes skipped as holes (not written). */
+  holeBytes: number;
+}
+
+/** Writes chunks to `path` ('-' = stdout). Files are sparse unless `sparse: false`. */
+export async function writeImage(path: string, chunks: AsyncIterable<Uint8Array>, o: { sparse?: boolean; stdout?: Writable } = {}): Promise<WriteResult> {
+  if (path === '-') return writeStream(o.stdout ?? process.stdout, chunks);
+  return writeFileSparse(path, chunks, o.sparse ?? true);
+}
+
+export async function writeStream(out: Writable, chunks: AsyncIterable<Uint8Array>): Promise<WriteResult> {
+  let bytes = 0;
+  for await (const c of chunks) {
+    bytes += c.length;
+    if (!out.write(c)) await new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => { out.off('error', onError); resolve(); };
+      const onError = (e: Error): void => { out.off('drain', onDrain); reject(e); };
+      out.once('drain', onDrain);
+      out.once('error', onError);
+    });
+  }
+  return { bytes, holeBytes: 0 };
+}
+
+async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, sparse: boolean): Promise<WriteResult> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fh;
+  try {
+    fh = await open(tmp, 'wx', 0o644);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new OutputError(`${path}: cannot create the output file (${reason}); check the directory exists and is writable`, { path, reason });
+  }
+  let pos = 0;
+  let holeBytes = 0;
+  try {
+    for await (const c of chunks) {
+      if (sparse && isZeroChunk(c)) {
+        pos += c.length;
+        holeBytes += c.length;
+        continue;
+      }
+      if (!sparse || c.length < HOLE_BLOCK) {
+        await writeAll(fh, c, pos);
+        pos += c.length;
+        continue;
+      }
+      // Untagged chunk: write its data runs, skip whole zero blocks aligned to the file.
+      let runStart = 0;
+      let i = 0;
+      while (i < c.length) {
+        const blockEnd = Math.min(c.length, (Math.floor((pos + i) / HOLE_BLOCK) + 1) * HOLE_BLOCK - pos);
+        const isHole = blockEnd - i === HOLE_BLOCK && ZERO_4K.equals(c.subarray(i, blockEnd));
+        if (isHole) {
+          if (i > runStart) await writeAll(fh, c.subarray(runStart, i), pos + runStart);
+          holeBytes += HOLE_BLOCK;
+          runStart = blockEnd;
+        }
+        i = blockEnd;
+      }
+      if (c.length > runStart) await writeAll(fh, c.subarray(runStart), pos + runStart);
+      pos += c.length;
+    }
+    await fh.truncate(pos); // the trailing hole, if any, still counts
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, path);
+    return { bytes: pos, holeBytes };
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    if ((e as { code?: unknown }).code && String((e as { code: unknown }).code).startsWith('E_')) throw e;
+    const reason = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new OutputError(`${path}: writing the image failed (${reason})`, { path, reason });
+  }
+}
+
+async function writeAll(fh: import('node:fs/promises').FileHandle, c: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < c.length) {
+    const { bytesWritten } = await fh.write(c, off, c.length - off, position + off);
+    off += bytesWritten;
+  }
+}
