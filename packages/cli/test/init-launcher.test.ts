@@ -1,0 +1,57 @@
+// The generated launcher is run for real on the build host: it must unlink itself, switch user,
+// keep only CAP_NET_BIND_SERVICE and exec the app with argv and environment untouched.
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildLauncher } from '../src/init/launcher.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mkimage-launcher-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+function install(name: string, bytes: Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes, { mode: 0o755 });
+  return path;
+}
+
+t.test('is a valid static x86-64 ELF executable', async (t) => {
+  const bytes = buildLauncher({ user: { uid: 1000, gid: 1000 } });
+  const path = install('inspect', bytes);
+  const header = execFileSync('readelf', ['-h', '-l', path], { encoding: 'utf8' });
+  t.match(header, /Class:\s+ELF64/);
+  t.match(header, /Machine:\s+Advanced Micro Devices X86-64/);
+  t.match(header, /Type:\s+EXEC/);
+  t.notMatch(header, /INTERP/, 'no dynamic loader');
+  t.ok(bytes.length < 2048, `small (${bytes.length} bytes)`);
+});
+
+t.test('as root: keeps root, execs verbatim arguments and environment, unlinks itself', async (t) => {
+  const path = install('root', buildLauncher());
+  const r = spawnSync(path, ['/bin/sh', '-c', 'id -u; printf "%s|" "$@"; echo "$GREETING"', 'sh', 'a b', "it's", ''], {
+    encoding: 'utf8', env: { GREETING: 'hi  there', PATH: '/usr/bin:/bin' },
+  });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, `${process.getuid?.() ?? 0}\na b|it's||hi  there\n`);
+  t.notOk(existsSync(path), 'the launcher removed itself');
+});
+
+t.test('drops to the app user with only CAP_NET_BIND_SERVICE', { skip: process.getuid?.() !== 0 ? 'needs root to switch users (CI runs as root)' : false }, async (t) => {
+  const path = install('drop', buildLauncher({ user: { uid: 65534, gid: 65533 } }));
+  const r = spawnSync(path, ['/bin/sh', '-c', 'id -u; id -g; id -G; grep -E "^Cap(Eff|Prm|Inh|Amb)" /proc/self/status'], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  const [uid, gid, groups, ...caps] = r.stdout.trim().split('\n');
+  t.equal(uid, '65534');
+  t.equal(gid, '65533');
+  t.equal(groups, '65533', 'supplementary groups cleared');
+  for (const line of caps) t.match(line, /:\s+0000000000000400$/, `${line.split(':')[0]} is exactly CAP_NET_BIND_SERVICE`);
+  t.equal(caps.length, 4);
+});
+
+t.test('a missing app: one line on stderr, status 127', async (t) => {
+  const path = install('missing', buildLauncher());
+  const r = spawnSync(path, ['/nonexistent/app'], { encoding: 'utf8' });
+  t.equal(r.status, 127);
+  t.equal(r.stderr, 'mkimage launcher: cannot execute the app (missing file or wrong architecture?)\n');
+});
