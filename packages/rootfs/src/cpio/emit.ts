@@ -1,0 +1,148 @@
+// Streams a planned newc archive in one forward pass. File data is read only when its entry
+// comes up; small pieces are coalesced into buffers of `bufferSize` so 100k tiny entries do not
+// become 300k tiny chunks. Never reuses a buffer it has yielded.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readData, TreeError, type FileEntry } from '../tree.js';
+import { encodeNewc, headerBlockSize, pad4, CPIO_HEADER_SIZE } from './newc.js';
+import type { CpioLayout } from './plan.js';
+
+export interface EmitOptions {
+  /** Size of the coalescing buffers yielded (default 256 KiB). */
+  bufferSize?: number;
+}
+
+export class CpioInternalError extends Error {
+  readonly code = 'E_INTERNAL';
+  constructor(message: string, readonly data: { expected: number; actual: number }) {
+    super(`BUG: ${message}`);
+    this.name = 'CpioInternalError';
+  }
+}
+
+const READ_CHUNK = 1 << 20;
+
+/** Reads exactly `entry.size` bytes of a host file into out[at..], failing if it is shorter or longer. */
+function sourceError(entry: FileEntry, source: string, err: unknown): TreeError {
+  if (err instanceof TreeError) return err;
+  const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new TreeError(`${entry.path}: cannot read source ${source} (${reason})`, { path: entry.path });
+}
+
+function checkEof(entry: FileEntry, fd: number, got: number): void {
+  if (got !== entry.size) {
+    throw new TreeError(`${entry.path}: source has ${got} bytes, ${entry.size} declared; did it change during the build?`, { path: entry.path });
+  }
+  if (readSync(fd, new Uint8Array(1), 0, 1, null) !== 0) {
+    throw new TreeError(`${entry.path}: source has more than the ${entry.size} bytes declared; did it change during the build?`, { path: entry.path });
+  }
+}
+
+/** Host-file data: synchronous positional reads (much cheaper than a stream per small file). */
+function* hostFileData(entry: FileEntry, source: string, into?: { buf: Uint8Array; at: number }): Generator<Uint8Array, void> {
+  let fd: number;
+  try {
+    fd = openSync(source, 'r');
+  } catch (err) {
+    throw sourceError(entry, source, err);
+  }
+  try {
+    let got = 0;
+    while (got < entry.size) {
+      // Small files land straight in the caller's coalescing buffer; big ones in fresh 1 MiB chunks.
+      const want = Math.min(entry.size - got, READ_CHUNK);
+      const target = into ? into.buf : new Uint8Array(want);
+      const base = into ? into.at + got : 0;
+      let filled = 0;
+      while (filled < want) {
+        const n = readSync(fd, target, base + filled, want - filled, null);
+        if (n === 0) break;
+        filled += n;
+      }
+      got += filled;
+      if (filled < want) break;
+      if (!into) yield target;
+    }
+    checkEof(entry, fd, got);
+  } catch (err) {
+    throw sourceError(entry, source, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function* emitCpio(layout: CpioLayout, opts: EmitOptions = {}): AsyncGenerator<Uint8Array> {
+  const bufferSize = Math.max(opts.bufferSize ?? 256 * 1024, CPIO_HEADER_SIZE + 4096 + 4);
+  let buf = new Uint8Array(bufferSize);
+  let used = 0;
+  let emitted = 0;
+  const room = (): number => buf.length - used;
+  // Hands out the filled part of the buffer and starts a fresh one.
+  const take = (): Uint8Array | undefined => {
+    if (used === 0) return undefined;
+    const out = buf.subarray(0, used);
+    emitted += used;
+    buf = new Uint8Array(bufferSize);
+    used = 0;
+    return out;
+  };
+
+  for (const rec of layout.records) {
+    if (emitted + used !== rec.offset) {
+      throw new CpioInternalError(`cpio entry ${new TextDecoder().decode(rec.name)} at offset ${emitted + used}, planned ${rec.offset}`, { expected: rec.offset, actual: emitted + used });
+    }
+    const hsize = headerBlockSize(rec.name.length);
+    if (hsize > room()) {
+      const out = take();
+      if (out) yield out;
+      if (hsize > buf.length) buf = new Uint8Array(hsize);
+    }
+    used += encodeNewc(rec.header, rec.name, buf, used);
+
+    const size = rec.header.filesize;
+    const padded = pad4(size);
+    if (rec.body.kind === 'symlink') {
+      if (padded > room()) {
+        const out = take();
+        if (out) yield out;
+        if (padded > buf.length) buf = new Uint8Array(padded);
+      }
+      buf.set(rec.body.target, used);
+      buf.fill(0, used + size, used + padded);
+      used += padded;
+    } else if (rec.body.kind === 'file') {
+      const entry = rec.body.entry;
+      const data = entry.data;
+      if (padded <= room() && (data.kind === 'file' || data.kind === 'bytes')) {
+        // Fits: read or copy straight into the coalescing buffer.
+        if (data.kind === 'file') {
+          for (const _ of hostFileData(entry, data.path, { buf, at: used }));
+        } else {
+          if (data.bytes.length !== size) {
+            throw new TreeError(`${entry.path}: source has ${data.bytes.length} bytes, ${size} declared; did it change during the build?`, { path: entry.path });
+          }
+          buf.set(data.bytes, used);
+        }
+        buf.fill(0, used + size, used + padded);
+        used += padded;
+      } else {
+        const out = take();
+        if (out) yield out;
+        let n = 0;
+        const chunks = data.kind === 'file' ? hostFileData(entry, data.path) : readData(entry);
+        for await (const chunk of chunks) {
+          n += chunk.length;
+          emitted += chunk.length;
+          yield chunk;
+        }
+        if (n !== size) throw new CpioInternalError(`${entry.path}: emitted ${n} data bytes, planned ${size}`, { expected: size, actual: n });
+        buf.fill(0, 0, padded - size);
+        used = padded - size;
+      }
+    }
+  }
+  const out = take();
+  if (out) yield out;
+  if (emitted !== layout.size) {
+    throw new CpioInternalError(`cpio archive is ${emitted} bytes, planned ${layout.size}`, { expected: layout.size, actual: emitted });
+  }
+}
