@@ -1,0 +1,112 @@
+// InRelease: the clear-signed Release file of a suite (Debian wiki "DebianRepository/Format").
+// The signature is checked with openpgp against the trusted keys; only the signed text is parsed.
+import * as openpgp from 'openpgp';
+import { parseDeb822 } from './deb822.js';
+import { ExpiredError, FormatError, SignatureError } from './errors.js';
+
+export interface ReleaseFileEntry {
+  /** Path relative to dists/<suite>/, e.g. 'main/binary-amd64/Packages.xz'. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Release {
+  suite: string;
+  codename: string;
+  date: Date;
+  validUntil?: Date;
+  /** Every file of the SHA256 field, by path. */
+  files: Map<string, ReleaseFileEntry>;
+  /** Hex key IDs (long form) of the signatures that verified. */
+  signedBy: string[];
+}
+
+/** A Date in the future by more than this is rejected ("not valid yet"), allowing for clock skew. */
+const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
+
+export interface VerifyOptions {
+  /** Name used in error messages, e.g. the InRelease URL. */
+  file: string;
+  /** The suite we asked for: the file's Suite or Codename must match it. */
+  suite: string;
+  now?: Date;
+}
+
+/** Verifies a clear-signed InRelease and parses its signed content. */
+export async function verifyInRelease(text: string, keys: openpgp.PublicKey[], opts: VerifyOptions): Promise<Release> {
+  const { file } = opts;
+  let message: openpgp.CleartextMessage;
+  try {
+    message = await openpgp.readCleartextMessage({ cleartextMessage: text });
+  } catch (err) {
+    throw new SignatureError(file, `not a clear-signed OpenPGP message (${(err as Error).message})`);
+  }
+  // Verify at the signature's own creation time? No: at "now", so expired keys are refused too.
+  const now = opts.now ?? new Date();
+  const result = await openpgp.verify({ message, verificationKeys: keys, date: now, expectSigned: false });
+  const good: string[] = [];
+  const unknown: string[] = [];
+  const bad: string[] = [];
+  const trusted = new Set(keys.flatMap((k) => k.getKeyIDs().map((id) => id.toHex())));
+  for (const sig of result.signatures) {
+    const id = sig.keyID.toHex();
+    try {
+      await sig.verified;
+      good.push(id);
+    } catch (err) {
+      if (trusted.has(id)) bad.push(`${id}: ${(err as Error).message}`);
+      else unknown.push(id);
+    }
+  }
+  if (!good.length) {
+    if (!result.signatures.length) throw new SignatureError(file, 'carries no signature');
+    if (bad.length) throw new SignatureError(file, `bad signature (${bad.join('; ')}); the file was altered or the mirror is broken`, { bad });
+    throw new SignatureError(file, `signed only by keys that are not trusted (${unknown.join(', ')}); refusing it`, { unknown });
+  }
+  const body = String(result.data);
+  let paragraph;
+  try {
+    const paragraphs = parseDeb822(body);
+    if (paragraphs.length !== 1) throw new Error(`expected one paragraph, found ${paragraphs.length}`);
+    paragraph = paragraphs[0]!;
+  } catch (err) {
+    throw new FormatError(file, `malformed Release content: ${(err as Error).message}`);
+  }
+  const suite = paragraph['suite'] ?? '';
+  const codename = paragraph['codename'] ?? '';
+  if (suite !== opts.suite && codename !== opts.suite) {
+    throw new FormatError(file, `is for suite ${codename || suite || '(none)'}, not ${opts.suite}; the mirror serves the wrong file`);
+  }
+  const date = parseDate(paragraph['date'], 'Date', file);
+  if (!date) throw new FormatError(file, 'has no Date field');
+  const validUntil = parseDate(paragraph['valid-until'], 'Valid-Until', file);
+  if (validUntil && now.getTime() > validUntil.getTime()) {
+    throw new ExpiredError(file, `expired: Valid-Until ${validUntil.toUTCString()} is in the past; the mirror is stale (try another mirror)`, {
+      validUntil: validUntil.toISOString(),
+    });
+  }
+  if (date.getTime() - now.getTime() > MAX_FUTURE_SKEW_MS) {
+    throw new ExpiredError(file, `not valid yet: Date ${date.toUTCString()} is in the future; check this machine's clock`, { date: date.toISOString() });
+  }
+  const files = new Map<string, ReleaseFileEntry>();
+  const sums = paragraph['sha256'];
+  if (!sums) throw new FormatError(file, 'has no SHA256 field');
+  for (const line of sums.split('\n')) {
+    const t = line.trim();
+    if (!t) continue;
+    const m = /^([0-9a-f]{64})\s+(\d+)\s+(\S+)$/.exec(t);
+    if (!m) throw new FormatError(file, `bad SHA256 line ${JSON.stringify(t.slice(0, 80))}`);
+    files.set(m[3]!, { path: m[3]!, size: Number(m[2]), sha256: m[1]! });
+  }
+  const release: Release = { suite, codename, date, files, signedBy: good };
+  if (validUntil) release.validUntil = validUntil;
+  return release;
+}
+
+function parseDate(v: string | undefined, field: string, file: string): Date | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v.replace(/\bUTC$/, 'GMT'));
+  if (Number.isNaN(t)) throw new FormatError(file, `${field} ${JSON.stringify(v)} is not a date`);
+  return new Date(t);
+}

@@ -1,0 +1,197 @@
+// One suite of one mirror (e.g. bookworm-security): its verified InRelease and the index files it
+// lists. Every file is checked against the signed InRelease before it is cached or parsed.
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type * as openpgp from 'openpgp';
+import { Cache, discard, sha256Hex } from './cache.js';
+import { compressionOf, decompressIndex, type IndexCompression } from './decompress.js';
+import { DownloadError, FormatError, HashMismatchError, NotFoundError, OfflineMissError } from './errors.js';
+import { fromRow, parsePackages, PARSED_INDEX_VERSION, toRow, type CompactRow, type PackageRecord } from './packages-index.js';
+import { verifyInRelease, type Release } from './release.js';
+import { fetchToFile, isMissing, mirrorUrl, type TransportOptions } from './transport.js';
+
+export interface SuiteContext {
+  cache: Cache;
+  keys: openpgp.PublicKey[];
+  offline: boolean;
+  transport: TransportOptions;
+  now?: Date;
+}
+
+/** A verified index file in the cache. */
+export interface IndexFile {
+  /** Path under dists/<suite>/ actually used, e.g. 'main/binary-amd64/Packages.xz'. */
+  name: string;
+  compression: IndexCompression;
+  sha256: string;
+  size: number;
+  /** The cached, verified file. */
+  path: string;
+}
+
+// Preferred order of index compressions: smallest download first.
+const INDEX_SUFFIXES: [suffix: string, kind: IndexCompression][] = [
+  ['.xz', 'xz'],
+  ['.gz', 'gz'],
+  ['', 'none'],
+];
+
+export class SuiteSource {
+  private releasePromise: Promise<Release> | undefined;
+  private readonly packagesPromises = new Map<string, Promise<PackageRecord[]>>();
+
+  constructor(
+    readonly suite: string,
+    readonly mirror: string,
+    private readonly ctx: SuiteContext,
+  ) {}
+
+  /** URL of a path under dists/<suite>/. */
+  distUrl(path: string): string {
+    return mirrorUrl(this.mirror, `dists/${this.suite}/${path}`);
+  }
+
+  release(): Promise<Release> {
+    this.releasePromise ??= this.loadRelease();
+    return this.releasePromise;
+  }
+
+  private async loadRelease(): Promise<Release> {
+    const { cache, keys, offline } = this.ctx;
+    const url = this.distUrl('InRelease');
+    const cached = cache.releasePath(url);
+    const metaPath = `${cached}.json`;
+    const verify = (text: string): Promise<Release> => verifyInRelease(text, keys, { file: url, suite: this.suite, now: this.ctx.now });
+    const readCached = async (): Promise<string | undefined> => {
+      try {
+        return await readFile(cached, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    if (offline) {
+      const text = await readCached();
+      if (text === undefined) throw new OfflineMissError(`${url}`, { suite: this.suite });
+      return verify(text); // re-verified every time: the cache is not a trust anchor
+    }
+    // The freshness check: one conditional request; 304 means the cached copy is current.
+    let lastModified: string | undefined;
+    const cachedText = await readCached();
+    if (cachedText !== undefined) {
+      try {
+        lastModified = (JSON.parse(await readFile(metaPath, 'utf8')) as { lastModified?: string }).lastModified;
+      } catch {
+        /* no metadata: unconditional request */
+      }
+    }
+    const tmp = await cache.tempPath('InRelease');
+    try {
+      let res;
+      try {
+        res = await fetchToFile(url, tmp, { ...this.ctx.transport, ifModifiedSince: lastModified });
+      } catch (err) {
+        if (isMissing(err)) {
+          throw new NotFoundError(`${url}: no such suite on ${this.mirror}; check --suite${this.suite.endsWith('-security') ? ' and --security-mirror' : ' and --mirror'}`, {
+            url,
+            suite: this.suite,
+          });
+        }
+        throw err;
+      }
+      if (res.notModified && cachedText !== undefined) return await verify(cachedText);
+      const text = await readFile(tmp, 'utf8');
+      const release = await verify(text);
+      if (text !== cachedText) await cache.writeAtomic(`release/${sha256Hex(url)}.InRelease`, text);
+      await cache.writeAtomic(`release/${sha256Hex(url)}.InRelease.json`, JSON.stringify({ url, lastModified: res.lastModified }));
+      return release;
+    } finally {
+      await discard(tmp);
+    }
+  }
+
+  /**
+   * The verified file for `base` (e.g. 'main/binary-amd64/Packages'): the first compression the
+   * InRelease lists that the mirror actually serves. Listed-but-absent files are skipped.
+   */
+  async indexFile(base: string): Promise<IndexFile> {
+    const release = await this.release();
+    const listed = INDEX_SUFFIXES.map(([s, kind]) => ({ entry: release.files.get(base + s), kind })).filter((x) => x.entry);
+    if (!listed.length) {
+      throw new NotFoundError(`${this.distUrl(base)}: not listed in the suite's InRelease (no ${base}, .xz or .gz); is the component or architecture right?`, {
+        suite: this.suite,
+        file: base,
+      });
+    }
+    const { cache } = this.ctx;
+    for (const { entry, kind } of listed) {
+      if (await cache.hasBlob(entry!.sha256, entry!.size)) {
+        return { name: entry!.path, compression: kind, sha256: entry!.sha256, size: entry!.size, path: cache.blobPath(entry!.sha256) };
+      }
+    }
+    if (this.ctx.offline) throw new OfflineMissError(this.distUrl(listed[0]!.entry!.path), { suite: this.suite });
+    const tried: string[] = [];
+    for (const { entry, kind } of listed) {
+      const url = this.distUrl(entry!.path);
+      const path = await this.fetchVerified(url, entry!, `${this.distUrl('InRelease')}`).catch((err) => {
+        if (isMissing(err)) {
+          tried.push(url);
+          return undefined;
+        }
+        throw err;
+      });
+      if (path) return { name: entry!.path, compression: kind, sha256: entry!.sha256, size: entry!.size, path };
+    }
+    throw new NotFoundError(`${this.distUrl(base)}: listed in InRelease but the mirror serves none of ${tried.join(', ')}`, { suite: this.suite, tried });
+  }
+
+  /** Downloads `url` to a temp file, checks size and SHA256 against `want`, then caches it. */
+  async fetchVerified(url: string, want: { size: number; sha256: string }, listedIn: string): Promise<string> {
+    const { cache } = this.ctx;
+    const tmp = await cache.tempPath(url.slice(url.lastIndexOf('/') + 1));
+    try {
+      const got = await fetchToFile(url, tmp, { ...this.ctx.transport, total: want.size });
+      if (got.size !== want.size) {
+        throw new HashMismatchError({ file: url, what: 'size', expected: String(want.size), actual: String(got.size), listedIn });
+      }
+      if (got.sha256 !== want.sha256) throw new HashMismatchError({ file: url, expected: want.sha256, actual: got.sha256, listedIn });
+      return await cache.commitBlob(tmp, want.sha256);
+    } finally {
+      await discard(tmp);
+    }
+  }
+
+  /** A decompressed stream of a verified index file (e.g. 'main/Contents-amd64'). */
+  async openIndex(base: string): Promise<Readable> {
+    const f = await this.indexFile(base);
+    return decompressIndex(f.compression, createReadStream(f.path));
+  }
+
+  /** The amd64 + all packages of `component`, parsed once per index SHA256 and cached compactly. */
+  packages(component = 'main'): Promise<PackageRecord[]> {
+    let p = this.packagesPromises.get(component);
+    if (!p) this.packagesPromises.set(component, (p = this.loadPackages(component)));
+    return p;
+  }
+
+  private async loadPackages(component: string): Promise<PackageRecord[]> {
+    const f = await this.indexFile(`${component}/binary-amd64/Packages`);
+    const { cache } = this.ctx;
+    const parsedPath = cache.parsedPath(f.sha256, PARSED_INDEX_VERSION);
+    try {
+      const rows = JSON.parse(await readFile(parsedPath, 'utf8')) as { sha256: string; rows: CompactRow[] };
+      if (rows.sha256 === f.sha256) return rows.rows.map(fromRow);
+    } catch {
+      /* not parsed yet (or unreadable): parse the verified index below */
+    }
+    let records: PackageRecord[];
+    try {
+      records = await parsePackages(decompressIndex(f.compression, createReadStream(f.path)));
+    } catch (err) {
+      if (err instanceof DownloadError) throw err;
+      throw new FormatError(this.distUrl(f.name), `cannot decompress or parse: ${(err as Error).message}`);
+    }
+    await cache.writeAtomic(`parsed/${f.sha256}.v${PARSED_INDEX_VERSION}.json`, JSON.stringify({ sha256: f.sha256, rows: records.map(toRow) }));
+    return records;
+  }
+}
