@@ -1,0 +1,107 @@
+// Imports a host directory into a FileTree: an lstat walk that records metadata only; file bytes
+// stay on disk as host-file sources until a writer emits them.
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { FileTree, normalizePath } from '../tree.js';
+import { ImportError } from './errors.js';
+
+export interface DirectoryImportOptions {
+  /** Add into this tree (default: a new one). */
+  tree?: FileTree;
+  /** Place the directory's contents under this tree path (default: the root). */
+  prefix?: string;
+  /** Force every entry's owner (e.g. 0 when a non-root user builds a root-owned image). */
+  uid?: number;
+  gid?: number;
+  /** Skip an entry (and, for a directory, everything below it). `rel` is relative to `dir`. */
+  filter?: (rel: string, st: BigIntStats) => boolean;
+}
+
+const NS = 1_000_000_000n;
+
+/** Linux dev_t decoding (glibc gnu_dev_major/gnu_dev_minor, <sys/sysmacros.h>). */
+export function devMajor(rdev: bigint): number {
+  return Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+}
+export function devMinor(rdev: bigint): number {
+  return Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+}
+
+/** Splits a nanosecond timestamp into whole seconds (floored, so pre-1970 stays right) and ns. */
+function splitNs(ns: bigint): { mtime: number; mtimeNsec: number } {
+  let s = ns / NS;
+  let r = ns % NS;
+  if (r < 0n) { r += NS; s -= 1n; }
+  return { mtime: Number(s), mtimeNsec: Number(r) };
+}
+
+function lstatOrThrow(path: string): BigIntStats {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch (err) {
+    throw new ImportError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check that it exists and is readable`, { path });
+  }
+}
+
+/**
+ * Walks `dir` with lstat (symlinks are recorded, never followed) and returns a tree with its
+ * modes, owners, mtimes (ns), symlinks, hard links (same dev+ino), devices, fifos and sockets.
+ * Extended attributes are not read (node has no xattr API).
+ */
+export function treeFromDirectory(dir: string, opts: DirectoryImportOptions = {}): FileTree {
+  const tree = opts.tree ?? new FileTree();
+  const prefix = normalizePath(opts.prefix ?? '');
+  const rootSt = lstatOrThrow(dir);
+  if (!rootSt.isDirectory()) throw new ImportError(`${dir} is not a directory; pass a directory to import`, { path: dir });
+  const owner = (st: BigIntStats) => ({ uid: opts.uid ?? Number(st.uid), gid: opts.gid ?? Number(st.gid) });
+  const meta = (st: BigIntStats) => ({ mode: Number(st.mode) & 0o7777, ...owner(st), ...splitNs(st.mtimeNs) });
+  const firstName = new Map<string, string>(); // "dev:ino" -> tree path of the first name seen
+  const links: Array<{ path: string; key: string; st: BigIntStats }> = [];
+
+  tree.dir(prefix, meta(rootSt));
+  const walk = (abs: string, rel: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(abs);
+    } catch (err) {
+      throw new ImportError(`cannot list ${abs} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check its permissions`, { path: abs });
+    }
+    names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const name of names) {
+      const childAbs = join(abs, name);
+      const childRel = rel ? `${rel}/${name}` : name;
+      const st = lstatOrThrow(childAbs);
+      if (opts.filter && !opts.filter(childRel, st)) continue;
+      const path = prefix ? `${prefix}/${childRel}` : childRel;
+      if (st.isDirectory()) {
+        tree.dir(path, meta(st));
+        walk(childAbs, childRel);
+      } else if (st.isFile()) {
+        const key = `${st.dev}:${st.ino}`;
+        if (st.nlink > 1n && firstName.has(key)) {
+          links.push({ path, key, st }); // added after the walk, once its target is in the tree
+        } else {
+          if (st.nlink > 1n) firstName.set(key, path);
+          tree.hostFile(path, childAbs, Number(st.size), meta(st));
+        }
+      } else if (st.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = readlinkSync(childAbs, 'utf8');
+        } catch (err) {
+          throw new ImportError(`cannot read symlink ${childAbs} (${(err as NodeJS.ErrnoException).code})`, { path: childAbs });
+        }
+        tree.symlink(path, target, meta(st));
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        tree.device(path, st.isCharacterDevice() ? 'char' : 'block', devMajor(st.rdev), devMinor(st.rdev), meta(st));
+      } else if (st.isFIFO()) {
+        tree.special(path, 'fifo', meta(st));
+      } else if (st.isSocket()) {
+        tree.special(path, 'socket', meta(st));
+      }
+    }
+  };
+  walk(dir, '');
+  for (const l of links) tree.hardlink(l.path, firstName.get(l.key)!, meta(l.st));
+  return tree;
+}
