@@ -102,11 +102,16 @@ export class Archive {
 
   private universe(): Promise<PackageUniverse> {
     this.universePromise ??= (async () => {
-      const loaded = await Promise.all(
-        this.suites.map(async (suite) => {
+      const sources = this.suites.map((suite) => this.source(suite));
+      // Verify every InRelease before caching any, and let every request settle before failing, so
+      // a bad suite leaves neither cached siblings nor temp files behind.
+      const releases = await settleAll(sources.map((s) => s.verifiedRelease()));
+      await Promise.all(releases.map((r) => r.commit()));
+      const loaded = await settleAll(
+        sources.map(async (source) => {
           const records: PackageRecord[] = [];
-          for (const c of this.components) records.push(...(await this.source(suite).packages(c)));
-          return { suite, records };
+          for (const c of this.components) records.push(...(await source.packages(c)));
+          return { suite: source.suite, records };
         }),
       );
       const universe = new PackageUniverse(loaded);
@@ -191,6 +196,14 @@ export class Archive {
     if (!path) throw new LockError('no lockfile path: pass lockFile to openArchive() or a path to saveLock()');
     return writeLockFile(path, this.lock());
   }
+}
+
+/** Like Promise.all, but waits for every promise before rejecting with the first failure. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 function toLockEntry(p: ResolvedPackage): LockEntry {

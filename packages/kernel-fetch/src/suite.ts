@@ -2,10 +2,11 @@
 // lists. Every file is checked against the signed InRelease before it is cached or parsed.
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as openpgp from 'openpgp';
 import { Cache, discard, sha256Hex } from './cache.js';
-import { compressionOf, decompressIndex, type IndexCompression } from './decompress.js';
+import { decompressIndex, type IndexCompression } from './decompress.js';
 import { DownloadError, FormatError, HashMismatchError, NotFoundError, OfflineMissError } from './errors.js';
 import { fromRow, parsePackages, PARSED_INDEX_VERSION, toRow, type CompactRow, type PackageRecord } from './packages-index.js';
 import { verifyInRelease, type Release } from './release.js';
@@ -38,7 +39,7 @@ const INDEX_SUFFIXES: [suffix: string, kind: IndexCompression][] = [
 ];
 
 export class SuiteSource {
-  private releasePromise: Promise<Release> | undefined;
+  private releasePromise: Promise<{ release: Release; commit: () => Promise<void> }> | undefined;
   private readonly packagesPromises = new Map<string, Promise<PackageRecord[]>>();
 
   constructor(
@@ -52,35 +53,49 @@ export class SuiteSource {
     return mirrorUrl(this.mirror, `dists/${this.suite}/${path}`);
   }
 
-  release(): Promise<Release> {
+  /** The verified InRelease; also remembered in the cache (for --offline) once verified. */
+  async release(): Promise<Release> {
+    const { release } = await this.verifiedRelease();
+    await this.commitRelease();
+    return release;
+  }
+
+  /**
+   * The verified InRelease without touching the cache yet: a caller loading several suites verifies
+   * them all first, then commits, so a bad suite leaves no trace of its siblings either.
+   */
+  verifiedRelease(): Promise<{ release: Release; commit: () => Promise<void> }> {
     this.releasePromise ??= this.loadRelease();
     return this.releasePromise;
   }
 
-  private async loadRelease(): Promise<Release> {
+  async commitRelease(): Promise<void> {
+    await (await this.verifiedRelease()).commit();
+  }
+
+  private async loadRelease(): Promise<{ release: Release; commit: () => Promise<void> }> {
     const { cache, keys, offline } = this.ctx;
     const url = this.distUrl('InRelease');
-    const cached = cache.releasePath(url);
-    const metaPath = `${cached}.json`;
+    const key = `release/${sha256Hex(url)}.InRelease`;
     const verify = (text: string): Promise<Release> => verifyInRelease(text, keys, { file: url, suite: this.suite, now: this.ctx.now });
-    const readCached = async (): Promise<string | undefined> => {
+    const readCached = async (rel: string): Promise<string | undefined> => {
       try {
-        return await readFile(cached, 'utf8');
+        return await readFile(join(cache.root, rel), 'utf8');
       } catch {
         return undefined;
       }
     };
+    const noop = async (): Promise<void> => {};
+    const cachedText = await readCached(key);
     if (offline) {
-      const text = await readCached();
-      if (text === undefined) throw new OfflineMissError(`${url}`, { suite: this.suite });
-      return verify(text); // re-verified every time: the cache is not a trust anchor
+      if (cachedText === undefined) throw new OfflineMissError(`${url}`, { suite: this.suite });
+      return { release: await verify(cachedText), commit: noop }; // re-verified every time: the cache is not a trust anchor
     }
     // The freshness check: one conditional request; 304 means the cached copy is current.
     let lastModified: string | undefined;
-    const cachedText = await readCached();
     if (cachedText !== undefined) {
       try {
-        lastModified = (JSON.parse(await readFile(metaPath, 'utf8')) as { lastModified?: string }).lastModified;
+        lastModified = (JSON.parse((await readCached(`${key}.json`)) ?? '{}') as { lastModified?: string }).lastModified;
       } catch {
         /* no metadata: unconditional request */
       }
@@ -99,12 +114,17 @@ export class SuiteSource {
         }
         throw err;
       }
-      if (res.notModified && cachedText !== undefined) return await verify(cachedText);
+      if (res.notModified && cachedText !== undefined) return { release: await verify(cachedText), commit: noop };
       const text = await readFile(tmp, 'utf8');
       const release = await verify(text);
-      if (text !== cachedText) await cache.writeAtomic(`release/${sha256Hex(url)}.InRelease`, text);
-      await cache.writeAtomic(`release/${sha256Hex(url)}.InRelease.json`, JSON.stringify({ url, lastModified: res.lastModified }));
-      return release;
+      let committed = false;
+      const commit = async (): Promise<void> => {
+        if (committed) return;
+        committed = true;
+        if (text !== cachedText) await cache.writeAtomic(key, text);
+        await cache.writeAtomic(`${key}.json`, JSON.stringify({ url, lastModified: res.lastModified }));
+      };
+      return { release, commit };
     } finally {
       await discard(tmp);
     }
@@ -164,7 +184,7 @@ export class SuiteSource {
   /** A decompressed stream of a verified index file (e.g. 'main/Contents-amd64'). */
   async openIndex(base: string): Promise<Readable> {
     const f = await this.indexFile(base);
-    return decompressIndex(f.compression, createReadStream(f.path));
+    return decompressIndex(f.compression, createReadStream(f.path), this.distUrl(f.name));
   }
 
   /** The amd64 + all packages of `component`, parsed once per index SHA256 and cached compactly. */
@@ -186,7 +206,7 @@ export class SuiteSource {
     }
     let records: PackageRecord[];
     try {
-      records = await parsePackages(decompressIndex(f.compression, createReadStream(f.path)));
+      records = await parsePackages(decompressIndex(f.compression, createReadStream(f.path), this.distUrl(f.name)));
     } catch (err) {
       if (err instanceof DownloadError) throw err;
       throw new FormatError(this.distUrl(f.name), `cannot decompress or parse: ${(err as Error).message}`);
