@@ -9,6 +9,7 @@ async function main(argv: string[]): Promise<void> {
   let cli = yargs(argv)
     .scriptName('mkimage')
     .usage('$0 <app> -o <out> [options]\n\nTurns an application (a runnable JAR or an x86-64 ELF) into a minimal bootable machine image.')
+    .parserConfiguration({ 'populate--': true })
     .strict()
     .help()
     .alias('h', 'help')

@@ -231,6 +231,27 @@ export class FileTree {
     this.sorted = undefined;
   }
 
+  /** Sets every entry's time to `epoch` (SOURCE_DATE_EPOCH, or 0), whatever the sources said. */
+  setTimes(epoch: number): void {
+    for (const [k, e] of this.map) this.map.set(k, { ...e, mtime: epoch, mtimeNsec: 0 });
+    this.sorted = undefined;
+  }
+
+  /**
+   * Normalises permissions below `prefix` so the build host's umask cannot leak in: directories
+   * 0755, files 0755 when any execute bit is set, else 0644; setuid/setgid/sticky bits dropped.
+   */
+  normalizeModes(prefix = ''): void {
+    const p = normalizePath(prefix);
+    for (const [k, e] of this.map) {
+      if (p !== '' && k !== p && !k.startsWith(p + '/')) continue;
+      if (e.type === 'symlink') continue;
+      const mode = e.type === 'dir' || (e.mode & 0o111) !== 0 ? 0o755 : 0o644;
+      if (mode !== e.mode) this.map.set(k, { ...e, mode });
+    }
+    this.sorted = undefined;
+  }
+
   /** Hard-link groups: target path -> all its names (the file itself first, links in path order). */
   hardlinkGroups(): Map<string, string[]> {
     const groups = new Map<string, string[]>();

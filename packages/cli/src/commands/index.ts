@@ -1,5 +1,6 @@
 // Every subcommand of `mkimage`, in the order `--help` lists them. Each lives in its own module.
 import type { CommandModule } from 'yargs';
+import { buildCommand } from './build.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [buildCommand];

@@ -1,0 +1,209 @@
+// build(): the whole pipeline behind `mkimage <app> -o <out>`, as one typed call that other build
+// tools embed. The CLI is a thin layer over it.
+//
+//   inspect the app -> resolve Debian parts -> download + unpack (verified, cached) -> kernel and
+//   module closure -> runtime (jlinked JRE for a JAR) -> shared library closure -> file tree ->
+//   write the output atomically.
+import { copyFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
+import { FileTree, atomicDirectory, compressInitramfs, cpioStream, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
+import { detectApp, type DetectedApp } from '../app/index.js';
+import { isEnvName, splitWords } from '../init/shell.js';
+import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, findJdkHome, jlinkRuntime } from '../runtime/java.js';
+import { makeSysroot } from '../runtime/sysroot.js';
+import { BuildError } from './errors.js';
+import { addBaseLayout, addInitStage } from './image-tree.js';
+import { addKernelModules, kernelFilesIn } from './kernel.js';
+import { planLibraries } from './libraries.js';
+import {
+  APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS,
+  type BuildEvent, type BuildOptions, type BuildPart, type BuildResult,
+} from './options.js';
+import { StepTimer } from './timer.js';
+import { summarizeTree } from './summary.js';
+import { providerLookup } from './provide.js';
+
+/** Where things live inside the image. */
+export const IMAGE_JRE = 'usr/lib/jvm/jre';
+export const IMAGE_APP_DIR = 'app';
+
+/** The JVM flags every image gets: no display, UTF-8 regardless of locale data. */
+const JVM_BASE_OPTS = ['-Djava.awt.headless=true', '-Dfile.encoding=UTF-8'];
+
+function envPairs(env: BuildOptions['env']): Array<[string, string]> {
+  const pairs: Array<[string, string]> = Array.isArray(env) ? [...env] : Object.entries(env ?? {});
+  for (const [k] of pairs) {
+    if (!isEnvName(k)) throw new BuildError('E_BAD_ENV', `--env ${k}: not a valid variable name (letters, digits and _, not starting with a digit)`);
+  }
+  return pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const emit = (e: BuildEvent): void => options.onProgress?.(e);
+  const timer = new StepTimer(emit);
+  const format = options.format ?? 'initramfs';
+  if (!IMPLEMENTED_FORMATS.includes(format)) {
+    throw new BuildError('E_FORMAT', `--format ${format} is not available yet in this version; use --format initramfs`);
+  }
+  const compress = options.compress ?? 'gzip';
+  if (compress === 'zstd' && !hasZstd) throw new BuildError('E_COMPRESS', 'zstd compression needs Node >= 22.15; use --compress gzip');
+  const suite = options.suite ?? DEFAULT_SUITE;
+  const epoch = options.epoch ?? 0;
+  const env = envPairs(options.env);
+  const user = options.user === 'root' ? undefined : APP_USER;
+  const appPath = resolve(options.app);
+  const output = resolve(options.output);
+
+  // 1. What the app is.
+  const app = await timer.run('inspect', () => detectApp(appPath));
+  await checkOutput(output);
+
+  // 2. Debian parts, verified through the signed chain and cached.
+  const archive = await timer.run('resolve', () => openArchive({
+    suite, mirror: options.mirror, securityMirror: options.securityMirror, cacheDir: options.cacheDir,
+    offline: options.offline, updateLock: options.updateLock,
+    lockFile: options.lockFile ?? join(dirname(appPath), 'mkimage.lock'),
+    onProgress: (progress) => emit({ type: 'download', progress }),
+  }));
+  const cacheDir = archive.cacheDir;
+  const flavour = (options.kernelPackage ?? DEFAULT_KERNEL_PACKAGE).replace(/^linux-image-/, '');
+  const jdk = app.kind === 'jar' && !options.jdk ? JDK_BY_SUITE[suite] : undefined;
+  if (app.kind === 'jar' && !options.jdk && !jdk) {
+    throw new BuildError('E_NO_JDK', `no default OpenJDK known for suite ${suite}; pass --jdk PATH to a local JDK, or use --suite bookworm|trixie`);
+  }
+  const { kernel, busybox, runtime } = await timer.run('resolve', async () => {
+    const kernel = await resolveKernel(archive, { flavour });
+    const [busybox] = await archive.resolve(['busybox-static']);
+    const runtimeNames = app.kind === 'jar' ? [...(jdk?.packages ?? []), ...JDK_TOOL_LIBRARIES] : ['libc6', 'libgcc-s1'];
+    const runtime = await archive.resolve(runtimeNames);
+    return { kernel, busybox: busybox!, runtime };
+  });
+
+  const unpacked = await timer.run('download', async () => {
+    const all = [kernel.package, busybox, ...runtime];
+    const dirs = new Map<string, string>();
+    for (const pkg of all) dirs.set(pkg.name, await archive.unpack(pkg));
+    return dirs;
+  });
+  const dirOf = (pkg: ResolvedPackage): string => unpacked.get(pkg.name)!;
+
+  const tree = new FileTree();
+  addBaseLayout(tree, { ...(user ? { user } : {}) });
+
+  // 3. Kernel and the drivers the machine needs, in dependency order.
+  const kernelDir = dirOf(kernel.package);
+  const { vmlinuz, modulesRoot } = await timer.run('kernel', () => kernelFilesIn(kernelDir, kernel.release));
+  const modules = await timer.run('kernel', () => addKernelModules(tree, modulesRoot, {
+    defaults: DEFAULT_MODULES, requested: options.modules ?? [],
+    onWarning: (message) => emit({ type: 'warning', message }),
+  }));
+
+  // 4. The app and its runtime.
+  const appName = basename(appPath);
+  const appImagePath = `${IMAGE_APP_DIR}/${app.kind === 'jar' ? 'app.jar' : appName}`;
+  const appSize = (await stat(appPath)).size;
+  tree.dir(IMAGE_APP_DIR, { mode: 0o755 });
+  tree.hostFile(appImagePath, appPath, appSize, { mode: app.kind === 'jar' ? 0o644 : 0o755 });
+  const elfs: Array<{ hostPath: string; imagePath: string }> = [];
+  const placed: Array<{ hostDir: string; imagePath: string }> = [];
+  let command: string[];
+  if (app.kind === 'jar') {
+    const jre = await timer.run('runtime', () => javaRuntime(app, options, cacheDir, runtime, unpacked, emit));
+    treeFromDirectory(jre.dir, { tree, prefix: IMAGE_JRE, uid: 0, gid: 0 });
+    tree.normalizeModes(IMAGE_JRE);
+    placed.push({ hostDir: jre.dir, imagePath: IMAGE_JRE });
+    for (const e of tree.entries()) {
+      if (e.type === 'file' && e.path.startsWith(IMAGE_JRE + '/') && e.data.kind === 'file' && isElfCandidate(e.path)) {
+        elfs.push({ hostPath: e.data.path, imagePath: e.path });
+      }
+    }
+    const javaOpts = options.javaOpts ?? [];
+    command = [`/${IMAGE_JRE}/bin/java`, ...JVM_BASE_OPTS, ...javaOpts, '-jar', `/${appImagePath}`, ...(options.appArgs ?? [])];
+    emit({ type: 'detail', step: 'runtime', message: `JRE modules: ${jre.modules.join(',')}${jre.cached ? ' (cached)' : ''}` });
+  } else {
+    if (!app.static) elfs.push({ hostPath: appPath, imagePath: appImagePath });
+    command = [`/${appImagePath}`, ...(options.appArgs ?? [])];
+  }
+
+  // 5. Shared libraries from Debian packages, as ld.so will look for them.
+  await timer.run('libraries', async () => {
+    const libs = await planLibraries({
+      elfs, placed, roots: runtime.map(dirOf),
+      provide: providerLookup(archive, suite, (pkg) => emit({ type: 'detail', step: 'libraries', message: `adding ${pkg.name} ${pkg.version} for a library` })),
+    });
+    for (const [imagePath, hostPath] of [...libs.files].sort()) {
+      tree.hostFile(imagePath, hostPath, (await stat(hostPath)).size, { mode: 0o755 });
+    }
+    if (libs.interpreter) {
+      tree.hostFile(libs.interpreter.imagePath, libs.interpreter.hostPath, (await stat(libs.interpreter.hostPath)).size, { mode: 0o755 });
+    }
+  });
+
+  // 6. The init stage, last, so it sees the final module list.
+  const busyboxPath = join(dirOf(busybox), 'bin/busybox');
+  addInitStage(tree, {
+    busybox: { path: busyboxPath, size: (await stat(busyboxPath)).size },
+    modules, env, command, workdir: `/${IMAGE_APP_DIR}`,
+    hostnameBase: hostnameFrom(appName),
+    ...(user ? { user } : {}),
+  });
+  tree.setTimes(epoch);
+
+  // 7. Output, all or nothing.
+  const cmdline = BASE_CMDLINE.join(' ');
+  const parts: BuildPart[] = [];
+  await timer.run('write', () => atomicDirectory(output, async (dir) => {
+    await copyFile(vmlinuz, join(dir, 'vmlinuz'));
+    const initrd = await writeAtomically(join(dir, 'initrd.img'), compressInitramfs(cpioStream(tree), compress));
+    await writeFile(join(dir, 'cmdline'), cmdline + '\n', { mode: 0o644 });
+    parts.push(
+      { name: 'vmlinuz', path: join(output, 'vmlinuz'), bytes: (await stat(vmlinuz)).size, detail: `${kernel.package.name} ${kernel.version}` },
+      { name: 'initrd.img', path: join(output, 'initrd.img'), bytes: initrd.bytes, detail: `${compress}, sha256 ${initrd.sha256.slice(0, 16)}` },
+      { name: 'cmdline', path: join(output, 'cmdline'), bytes: cmdline.length + 1, detail: cmdline },
+    );
+  }));
+  await archive.saveLock();
+
+  const used = [kernel.package, busybox, ...runtime, ...archive.lock().map((l) => ({ name: l.name, version: l.version, sha256: l.sha256 }))];
+  const packages = [...new Map(used.map((p) => [p.name, { name: p.name, version: p.version, sha256: p.sha256 }])).values()]
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  return {
+    output, format, parts, contents: summarizeTree(tree), timings: timer.timings, packages,
+    kernelRelease: kernel.release, cmdline,
+  };
+}
+
+async function javaRuntime(
+  app: Extract<DetectedApp, { kind: 'jar' }>, options: BuildOptions, cacheDir: string,
+  runtime: ResolvedPackage[], unpacked: Map<string, string>, emit: (e: BuildEvent) => void,
+): Promise<{ dir: string; modules: string[]; cached: boolean }> {
+  const suite = options.suite ?? DEFAULT_SUITE;
+  const feature = JDK_BY_SUITE[suite]?.feature ?? 17;
+  if (app.javaRelease !== undefined && app.javaRelease > feature) {
+    throw new BuildError('E_JAVA_VERSION', `${app.path} needs Java ${app.javaRelease} (class file ${app.classMajor}), but ${suite} has OpenJDK ${feature}; use --suite trixie (Java 21) or --jdk PATH`);
+  }
+  const sysroot = await makeSysroot(cacheDir, runtime.map((p) => ({ name: p.name, sha256: p.sha256, dir: unpacked.get(p.name)! })));
+  const jdkHome = await findJdkHome(sysroot, feature);
+  return jlinkRuntime({ sysroot, jdkHome, feature, jar: app.path, cacheDir }, (step) => emit({ type: 'detail', step: 'runtime', message: step }));
+}
+
+/** Files in a JRE that may be ELF objects (ld.so needs their closure). */
+function isElfCandidate(path: string): boolean {
+  return path.endsWith('.so') || /\/bin\/[^/]+$/.test(path) || path.endsWith('/jspawnhelper') || path.endsWith('/jexec');
+}
+
+function hostnameFrom(appName: string): string {
+  const base = appName.replace(/\.jar$/i, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  return base || 'mkimage';
+}
+
+/** Fails early (before any download) when the output cannot be written. */
+async function checkOutput(output: string): Promise<void> {
+  const parent = dirname(output);
+  const st = await stat(parent).catch(() => undefined);
+  if (!st?.isDirectory()) throw new BuildError('E_OUTPUT', `cannot write ${output}: ${parent} is not a directory; create it first`, { path: output });
+}
+
+export { splitWords };
+export type { Archive };

@@ -1,0 +1,101 @@
+// The shared libraries an image needs: the DT_NEEDED closure of every ELF in it (the app, or the
+// JRE's launcher and native libraries), found the way ld.so will find them at boot, inside Debian
+// packages. A library no unpacked package has is looked up in the archive's Contents index, its
+// package fetched, and the search retried.
+import { lstat, open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inspectElf, isElfMagic, type ElfInfo } from '../app/elf.js';
+import { MissingLibraryError } from '../app/errors.js';
+import { libraryCandidates, resolveInRoots, resolveLibraryClosure } from '../app/libs.js';
+
+/** A directory tree placed in the image at `imagePath` (e.g. the jlinked JRE at usr/lib/jvm/jre). */
+export interface PlacedTree { hostDir: string; imagePath: string }
+
+export interface LibraryPlan {
+  /** Library files to copy into the image: image path -> host path. */
+  files: Map<string, string>;
+  /** The dynamic loader, when any ELF is dynamically linked. */
+  interpreter?: { imagePath: string; hostPath: string };
+}
+
+export interface LibraryRequest {
+  /** ELF files in the image: host path -> image path of the file. */
+  elfs: Array<{ hostPath: string; imagePath: string }>;
+  /** Trees already in the image (their own libraries satisfy $ORIGIN RUNPATHs). */
+  placed: PlacedTree[];
+  /** Unpacked Debian packages to search, in order. */
+  roots: string[];
+  /** Fetches the package that ships `soname` and returns its unpacked directory, or undefined. */
+  provide?: (soname: string) => Promise<string | undefined>;
+}
+
+function imageDir(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+/** Resolves the closure of every ELF; returns the files to add (outside the placed trees). */
+export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
+  const files = new Map<string, string>();
+  const imagePathOf = new Map<string, string>(req.elfs.map((e) => [e.hostPath, e.imagePath]));
+  const roots = [...req.roots];
+  let interpreter: LibraryPlan['interpreter'];
+
+  const lookupOnce = async (soname: string, neededBy: ElfInfo): Promise<string | undefined> => {
+    const origin = imagePathOf.get(neededBy.path);
+    const candidates = libraryCandidates(soname, neededBy, { imageDirOf: () => (origin === undefined ? undefined : imageDir(origin)) });
+    for (const candidate of candidates) {
+      // Inside a placed tree (e.g. libjvm.so via the JRE's $ORIGIN RUNPATH): already in the image.
+      const placed = req.placed.find((p) => candidate === p.imagePath || candidate.startsWith(p.imagePath + '/'));
+      if (placed) {
+        const host = join(placed.hostDir, candidate.slice(placed.imagePath.length));
+        if (await stat(host).then((s) => s.isFile(), () => false)) {
+          imagePathOf.set(host, candidate);
+          return host;
+        }
+        continue;
+      }
+      const host = await resolveInRoots(roots, candidate);
+      if (host !== undefined && (await lstat(host)).isFile()) {
+        files.set(candidate, host);
+        imagePathOf.set(host, candidate);
+        return host;
+      }
+    }
+    return undefined;
+  };
+
+  const lookup = async (soname: string, neededBy: ElfInfo): Promise<string | undefined> => {
+    const found = await lookupOnce(soname, neededBy);
+    if (found !== undefined || !req.provide) return found;
+    const root = await req.provide(soname);
+    if (root === undefined) return undefined;
+    roots.push(root);
+    return lookupOnce(soname, neededBy);
+  };
+
+  for (const elf of req.elfs) {
+    if (!(await hasElfMagic(elf.hostPath))) continue;
+    const info = await inspectElf(elf.hostPath);
+    const closure = await resolveLibraryClosure(info, lookup);
+    for (const e of [info, ...closure.libraries.map((l) => l.info)]) {
+      if (!e.interpreter || interpreter) continue;
+      const rel = e.interpreter.replace(/^\/+/, '');
+      const host = await resolveInRoots(roots, rel);
+      if (!host) throw new MissingLibraryError(e.interpreter, e.path);
+      interpreter = { imagePath: rel, hostPath: host };
+    }
+  }
+  return { files, ...(interpreter ? { interpreter } : {}) };
+}
+
+async function hasElfMagic(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && isElfMagic(head);
+  } finally {
+    await fh.close();
+  }
+}

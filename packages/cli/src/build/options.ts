@@ -1,0 +1,82 @@
+// What a build takes, with the defaults the CLI documents in --help.
+import type { ProgressEvent } from '@mkimage/kernel-fetch';
+
+export const FORMATS = ['initramfs', 'raw', 'ext4', 'qcow2', 'vhd'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Formats this version writes; the others are planned (see the README). */
+export const IMPLEMENTED_FORMATS: readonly Format[] = ['initramfs'];
+
+export const COMPRESSIONS = ['gzip', 'none', 'zstd'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+/** Drivers every image loads when the kernel has them as modules (built-ins are skipped). */
+export const DEFAULT_MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'virtio_rng', 'ena', 'nvme'];
+
+export const DEFAULT_KERNEL_PACKAGE = 'linux-image-cloud-amd64';
+export const DEFAULT_SUITE = 'bookworm';
+
+/** The unprivileged account apps run as unless `user: 'root'`. */
+export const APP_USER = { name: 'app', uid: 1000, gid: 1000, home: '/home/app' } as const;
+
+/** Kernel command line: serial console (EC2 logs ttyS0), and a power-off when the app exits. */
+export const BASE_CMDLINE = ['console=ttyS0', 'panic=-1', 'quiet'];
+
+export interface BuildOptions {
+  /** A runnable JAR (Main-Class in its manifest) or an x86-64 ELF executable. */
+  app: string;
+  /** Output: a directory for `initramfs`, a file otherwise. */
+  output: string;
+  format?: Format;
+  /** Environment baked into the image (defaults that boot-time configuration may override). */
+  env?: Record<string, string> | ReadonlyArray<[string, string]>;
+  /** Arguments for the app, passed verbatim (never through the kernel command line). */
+  appArgs?: string[];
+  /** Options for the JVM (already split into words). */
+  javaOpts?: string[];
+  /** Debian suite (default bookworm; trixie works too). */
+  suite?: string;
+  mirror?: string;
+  securityMirror?: string;
+  cacheDir?: string;
+  offline?: boolean;
+  /** mkimage.lock to pin package versions (default: beside the app). */
+  lockFile?: string;
+  updateLock?: boolean;
+  /** Kernel package (default linux-image-cloud-amd64). */
+  kernelPackage?: string;
+  /** Extra kernel modules to load at boot (their dependencies are added). */
+  modules?: string[];
+  /** Run the app as root instead of the unprivileged `app` user. */
+  user?: 'app' | 'root';
+  compress?: Compression;
+  /** A local JDK home to jlink from instead of Debian's OpenJDK. */
+  jdk?: string;
+  /** Timestamp for every file (SOURCE_DATE_EPOCH); default 0. */
+  epoch?: number;
+  onProgress?: (event: BuildEvent) => void;
+}
+
+export type BuildStep = 'inspect' | 'resolve' | 'download' | 'kernel' | 'runtime' | 'libraries' | 'assemble' | 'write';
+
+export type BuildEvent =
+  | { type: 'step'; step: BuildStep; status: 'start' }
+  | { type: 'step'; step: BuildStep; status: 'end'; ms: number }
+  | { type: 'detail'; step: BuildStep; message: string }
+  | { type: 'download'; progress: ProgressEvent }
+  | { type: 'warning'; message: string };
+
+export interface BuildPart { name: string; path: string; bytes: number; detail?: string }
+
+export interface BuildResult {
+  output: string;
+  format: Format;
+  /** What the output holds (vmlinuz, initrd.img, cmdline, ...). */
+  parts: BuildPart[];
+  /** What the initramfs holds, grouped (kernel modules, init stage, runtime, libraries, app). */
+  contents: Array<{ group: string; bytes: number; files: number }>;
+  timings: Array<{ step: BuildStep; ms: number }>;
+  packages: Array<{ name: string; version: string; sha256: string }>;
+  kernelRelease: string;
+  cmdline: string;
+}

@@ -1,0 +1,101 @@
+// `mkimage <app> -o <out>`: the default command, a thin layer over build().
+import { resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { build } from '../build/build.js';
+import { COMPRESSIONS, FORMATS, DEFAULT_KERNEL_PACKAGE, DEFAULT_SUITE, type Compression, type Format } from '../build/options.js';
+import { splitWords } from '../init/shell.js';
+import { createReporter } from './progress.js';
+import { readSourceDateEpoch, userPath } from './common.js';
+
+interface BuildArgs {
+  app: string;
+  output: string;
+  format?: Format;
+  env: string[];
+  'java-opts'?: string;
+  suite: string;
+  kernel: string;
+  modules?: string;
+  user: string;
+  compress: Compression;
+  jdk?: string;
+  mirror?: string;
+  'security-mirror'?: string;
+  'cache-dir'?: string;
+  offline: boolean;
+  'update-lock': boolean;
+  lock?: string;
+  quiet: boolean;
+  '--'?: string[];
+  _: (string | number)[];
+}
+
+function formatFromOutput(output: string): Format {
+  if (/\.img$|\.raw$/i.test(output)) return 'raw';
+  if (/\.qcow2$/i.test(output)) return 'qcow2';
+  if (/\.vhd$/i.test(output)) return 'vhd';
+  if (/\.ext4$/i.test(output)) return 'ext4';
+  return 'initramfs';
+}
+
+export const buildCommand: CommandModule<object, BuildArgs> = {
+  command: '$0 <app>',
+  describe: 'Build a bootable image of an app (a runnable JAR or an x86-64 ELF executable)',
+  builder: (y: Argv) => y
+    .positional('app', { type: 'string', describe: 'runnable JAR (Main-Class in its manifest) or x86-64 ELF executable', demandOption: true })
+    .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output: a directory (vmlinuz, initrd.img, cmdline) for --format initramfs' })
+    .option('format', { type: 'string', choices: FORMATS, describe: 'image format (default from the output name: .img raw, .qcow2, .vhd, .ext4; else initramfs)' })
+    .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'environment variable for the app, KEY=VALUE (repeatable)' })
+    .option('java-opts', { type: 'string', describe: 'options for the JVM, e.g. "-Xmx256m -Dkey=value" (quotes as in a shell)' })
+    .option('suite', { type: 'string', default: DEFAULT_SUITE, describe: 'Debian suite for the kernel, busybox, libraries and OpenJDK (bookworm: Java 17, trixie: Java 21)' })
+    .option('kernel', { type: 'string', default: DEFAULT_KERNEL_PACKAGE, describe: 'Debian kernel package' })
+    .option('modules', { type: 'string', describe: 'extra kernel modules to load at boot, comma-separated (dependencies are added)' })
+    .option('user', { type: 'string', default: 'app', choices: ['app', 'root'], describe: 'run the app as the unprivileged "app" user (uid 1000, may still bind ports < 1024) or as root' })
+    .option('compress', { type: 'string', choices: COMPRESSIONS, default: 'gzip' as Compression, describe: 'initramfs compression' })
+    .option('jdk', { type: 'string', describe: 'a local JDK home to jlink the runtime from, instead of Debian\'s OpenJDK' })
+    .option('mirror', { type: 'string', describe: 'Debian mirror URL (default: $MKIMAGE_DEBIAN_MIRROR, else the host\'s apt sources)' })
+    .option('security-mirror', { type: 'string', describe: 'Debian security mirror URL (default: $MKIMAGE_DEBIAN_SECURITY_MIRROR, else apt sources)' })
+    .option('cache-dir', { type: 'string', describe: 'download and runtime cache (default $XDG_CACHE_HOME/mkimage)' })
+    .option('offline', { type: 'boolean', default: false, describe: 'make no network request; use only the cache' })
+    .option('lock', { type: 'string', describe: 'lockfile pinning package versions (default mkimage.lock beside the app)' })
+    .option('update-lock', { type: 'boolean', default: false, describe: 'resolve packages afresh and rewrite the lockfile' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+    .example('$0 app.jar -o out --format initramfs', 'kernel + initramfs + cmdline in out/')
+    .example('$0 app.jar -o out -e GREETING=hi -- --port 8080', 'arguments after -- reach the app verbatim')
+    .example('qemu-system-x86_64 -m 512 -kernel out/vmlinuz -initrd out/initrd.img -append "$(cat out/cmdline)" -nic user,model=virtio-net-pci,hostfwd=tcp::8080-:8080 -nographic -no-reboot', 'boot it')
+    .epilogue('Arguments after -- are passed to the app verbatim. SOURCE_DATE_EPOCH sets every file time (default 0).'),
+  handler: async (argv) => {
+    const env: Array<[string, string]> = argv.env.map((kv) => {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw Object.assign(new Error(`--env ${kv}: expected KEY=VALUE`), { code: 'E_USAGE' });
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    });
+    const output = userPath(argv.output);
+    const reporter = createReporter({ quiet: argv.quiet });
+    const result = await build({
+      app: userPath(argv.app),
+      output,
+      format: argv.format ?? formatFromOutput(output),
+      env,
+      appArgs: (argv['--'] ?? []).map(String),
+      javaOpts: argv['java-opts'] ? splitWords(argv['java-opts']) : [],
+      suite: argv.suite,
+      kernelPackage: argv.kernel,
+      modules: argv.modules ? argv.modules.split(',').map((m) => m.trim()).filter(Boolean) : [],
+      user: argv.user === 'root' ? 'root' : 'app',
+      compress: argv.compress,
+      ...(argv.jdk ? { jdk: userPath(argv.jdk) } : {}),
+      ...(argv.mirror ? { mirror: argv.mirror } : {}),
+      ...(argv['security-mirror'] ? { securityMirror: argv['security-mirror'] } : {}),
+      ...(argv['cache-dir'] ? { cacheDir: userPath(argv['cache-dir']) } : {}),
+      ...(argv.lock ? { lockFile: userPath(argv.lock) } : {}),
+      offline: argv.offline,
+      updateLock: argv['update-lock'],
+      epoch: readSourceDateEpoch(),
+      onProgress: reporter.onEvent,
+    });
+    reporter.summary(result);
+  },
+};
+
+export { resolve };

@@ -1,0 +1,102 @@
+// The Java runtime of an image: a JRE trimmed by `jlink` to the modules the app uses (found by
+// `jdeps`), taken from Debian's OpenJDK packages and cached content-addressed, so that a rebuild
+// after an app change skips jlink entirely.
+import { createHash } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Sysroot } from './sysroot.js';
+
+/** Debian's OpenJDK per suite: the default JDK of the release (jmods live in -jdk-headless). */
+export const JDK_BY_SUITE: Record<string, { feature: number; packages: string[] }> = {
+  bookworm: { feature: 17, packages: ['openjdk-17-jdk-headless', 'openjdk-17-jre-headless'] },
+  trixie: { feature: 21, packages: ['openjdk-21-jdk-headless', 'openjdk-21-jre-headless'] },
+};
+
+/** Libraries the JDK's own tools need to run from the sysroot (libjvm links libstdc++). */
+export const JDK_TOOL_LIBRARIES = ['libc6', 'zlib1g', 'libstdc++6', 'libgcc-s1'];
+
+/**
+ * Modules every server image gets on top of what jdeps finds: TLS with elliptic curves (JDK 17
+ * keeps the EC provider in its own module, which jdeps cannot see being used).
+ */
+export const ALWAYS_MODULES = ['jdk.crypto.ec'];
+
+/** jlink options: small and deterministic (no CDS archive: JDK 17 does not write it reproducibly). */
+export const JLINK_OPTIONS = ['--strip-debug', '--no-man-pages', '--no-header-files', '--compress=2'];
+
+/** Class file major version -> Java feature release (JVMS §4.1: 61 = Java 17, 65 = Java 21). */
+export function featureOfClassVersion(major: number): number {
+  return major - 44;
+}
+
+export interface JreRequest {
+  sysroot: Sysroot;
+  /** JDK home relative to the sysroot, e.g. usr/lib/jvm/java-17-openjdk-amd64. */
+  jdkHome: string;
+  feature: number;
+  jar: string;
+  cacheDir: string;
+  extraModules?: string[];
+}
+
+export interface Jre {
+  /** Host directory holding the jlinked runtime (bin/java, lib/...). */
+  dir: string;
+  modules: string[];
+  cached: boolean;
+}
+
+export class JavaError extends Error {
+  constructor(readonly code: string, message: string, readonly data: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'JavaError';
+  }
+}
+
+/** Finds the JDK home inside the sysroot for a feature release. */
+export async function findJdkHome(sysroot: Sysroot, feature: number): Promise<string> {
+  const home = `usr/lib/jvm/java-${feature}-openjdk-amd64`;
+  try {
+    await stat(join(sysroot.dir, home, 'bin', 'jlink'));
+  } catch {
+    throw new JavaError('E_NO_JDK', `no jlink in ${home} of the Debian OpenJDK ${feature} packages; is openjdk-${feature}-jdk-headless available for this suite?`);
+  }
+  return home;
+}
+
+/** The modules an app needs, by jdeps (multi-release JARs read at the runtime's release). */
+export async function moduleDeps(sysroot: Sysroot, jdkHome: string, feature: number, jar: string): Promise<string[]> {
+  const out = await sysroot.run(`${jdkHome}/bin/jdeps`, ['--multi-release', String(feature), '--print-module-deps', '--ignore-missing-deps', jar]);
+  const line = out.trim().split('\n').pop() ?? '';
+  const modules = line.split(',').map((m) => m.trim()).filter((m) => /^[A-Za-z0-9_.]+$/.test(m));
+  return modules.length ? modules : ['java.base'];
+}
+
+/** The JRE for an app: from the cache when the same JDK and module set were linked before. */
+export async function jlinkRuntime(req: JreRequest, onStep?: (step: string) => void): Promise<Jre> {
+  onStep?.('jdeps');
+  const found = await moduleDeps(req.sysroot, req.jdkHome, req.feature, req.jar);
+  const modules = [...new Set(['java.base', ...found, ...ALWAYS_MODULES, ...(req.extraModules ?? [])])].sort();
+  const key = createHash('sha256')
+    .update(JSON.stringify({ jdk: req.sysroot.parts.map((p) => p.sha256), home: req.jdkHome, modules, options: JLINK_OPTIONS }))
+    .digest('hex');
+  const dir = join(req.cacheDir, 'jre', key);
+  try {
+    await stat(join(dir, 'release'));
+    return { dir, modules, cached: true };
+  } catch { /* not linked yet */ }
+  onStep?.('jlink');
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(join(req.cacheDir, 'jre'), { recursive: true });
+  try {
+    await req.sysroot.run(`${req.jdkHome}/bin/jlink`, ['--add-modules', modules.join(','), ...JLINK_OPTIONS, '--output', tmp]);
+    await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      await rm(tmp, { recursive: true, force: true }); // a concurrent build linked the same runtime
+    });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir, modules, cached: false };
+}
