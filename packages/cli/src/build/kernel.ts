@@ -2,7 +2,13 @@
 // drivers the machine needs, placed in the init stage in load order.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { moduleClosure, readModuleFile } from '@mkimage/kernel-fetch';
+import * as kernelFetch from '@mkimage/kernel-fetch';
+
+// TODO(integration): typed imports once @mkimage/kernel-fetch exports its module closure.
+const { moduleClosure, readModuleFile } = kernelFetch as unknown as {
+  moduleClosure: (root: string, names: string[]) => Promise<Array<{ name: string; file: string; depends: string[] }>>;
+  readModuleFile: (path: string) => Promise<Uint8Array>;
+};
 import type { FileTree } from '@mkimage/rootfs';
 import { MODULES_DIR } from '../init/script.js';
 import { BuildError } from './errors.js';
