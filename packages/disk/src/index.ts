@@ -5,3 +5,4 @@ export { ZeroChunk, isZeroChunk, zeros, allZero } from './chunks.js';
 export { writeImage, writeStream } from './output.js';
 export type { WriteResult } from './output.js';
 export * from './gpt/index.js';
+export * from './fat/index.js';
