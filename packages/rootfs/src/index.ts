@@ -7,3 +7,4 @@ export {
 export { compressInitramfs, gzipParallel, hasZstd, CompressError, COMPRESSIONS, type Compression, type CompressOptions, type GzipOptions } from './compress/index.js';
 export { treeFromDirectory, treeFromTar, ImportError, type DirectoryImportOptions, type TarImportOptions } from './import/index.js';
 export { writeAtomically, atomicDirectory, OutputError, type WriteOptions, type WriteResult } from './output.js';
+export * from './ext4/index.js';

@@ -1,0 +1,170 @@
+// emitExt4(layout): one forward pass over the planned regions, producing the image from byte 0 to
+// layout.size. File data is read only when its blocks come up; gaps are reported as zero runs so
+// a disk writer can keep them sparse.
+//
+// Steps per region kind, in on-disk order: (1) superblock copies, (2) GDT copies, (3) block
+// bitmaps, (4) inode bitmaps, (5) inode tables, (6) directory / extent / xattr / symlink /
+// journal blocks, (7) file data; everything else is zeros.
+import { readData, type FileEntry } from '../tree.js';
+import { blockBitmap, inodeBitmap } from './bitmap.js';
+import { BLOCKS_PER_GROUP, BLOCK_SIZE, EXT4_INODE_SIZE, SUPERBLOCK_OFFSET } from './constants.js';
+import { Ext4Error } from './errors.js';
+import { blocksInGroup } from './geometry.js';
+import { encodeInode } from './inode.js';
+import type { Ext4Layout, Region } from './plan.js';
+import { Superblock, sealSuperblock } from './superblock.js';
+import { TreeError } from '../tree.js';
+
+/** A piece of the image: bytes at an offset, or a run of zeros the consumer may skip (seek). */
+export type Ext4Chunk = { offset: number; bytes: Uint8Array; zero?: undefined } | { offset: number; zero: number; bytes?: undefined };
+
+const INODE_CHUNK = 1024; // inodes encoded per yielded chunk (256 KiB)
+
+function superblockCopy(layout: Ext4Layout, group: number): Uint8Array {
+  const sb = layout.superblock.slice();
+  Superblock.encode({ s_block_group_nr: group }, sb);
+  sealSuperblock(sb);
+  const block = new Uint8Array(BLOCK_SIZE);
+  // Group 0: the superblock sits at byte 1024 of block 0; backups start their group's first block.
+  block.set(sb, group === 0 ? SUPERBLOCK_OFFSET : 0);
+  return block;
+}
+
+function* inodeTable(layout: Ext4Layout, group: number, start: number): Generator<Ext4Chunk> {
+  const ipg = layout.geometry.inodesPerGroup;
+  const first = group * ipg + 1;
+  const used = Math.max(0, Math.min(ipg, layout.inodes.length - first));
+  const seed = layout.identity.csumSeed;
+  for (let i = 0; i < used; i += INODE_CHUNK) {
+    const n = Math.min(INODE_CHUNK, used - i);
+    const buf = new Uint8Array(n * EXT4_INODE_SIZE);
+    for (let k = 0; k < n; k++) {
+      const ino = first + i + k;
+      const f = layout.inodes[ino];
+      if (f) encodeInode(f, ino, seed, buf, k * EXT4_INODE_SIZE);
+    }
+    yield { offset: start * BLOCK_SIZE + i * EXT4_INODE_SIZE, bytes: buf };
+  }
+  const usedBytes = Math.ceil((used * EXT4_INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE;
+  const pad = usedBytes - used * EXT4_INODE_SIZE;
+  if (pad) yield { offset: start * BLOCK_SIZE + used * EXT4_INODE_SIZE, bytes: new Uint8Array(pad) };
+  const rest = layout.geometry.inodeTableBlocks * BLOCK_SIZE - usedBytes;
+  if (rest) yield { offset: start * BLOCK_SIZE + usedBytes, zero: rest };
+}
+
+/** Sequential reader over one file's bytes (non-sparse sources are fully allocated). */
+class FileReader {
+  private readonly it: AsyncIterator<Uint8Array>;
+  private pending: Uint8Array | undefined;
+  pos = 0;
+  constructor(readonly entry: FileEntry) {
+    this.it = readData(entry)[Symbol.asyncIterator]();
+  }
+  /** Up to `max` next bytes of the file (fewer at a chunk boundary); empty at EOF. */
+  async take(max: number): Promise<Uint8Array> {
+    if (!this.pending || this.pending.length === 0) {
+      const r = await this.it.next();
+      if (r.done) return new Uint8Array(0);
+      this.pending = r.value;
+    }
+    const out = this.pending.length <= max ? this.pending : this.pending.subarray(0, max);
+    this.pending = this.pending.subarray(out.length);
+    this.pos += out.length;
+    return out;
+  }
+  /** Drains the source so readData's size check runs. */
+  async finish(): Promise<void> {
+    for (;;) {
+      const r = await this.it.next();
+      if (r.done) return;
+      if (r.value.length) throw new Ext4Error('E_EXT4_SOURCE', `${this.entry.path}: source is longer than its declared ${this.entry.size} bytes`, { path: this.entry.path });
+    }
+  }
+}
+
+async function* fileData(region: Extract<Region, { kind: 'data' }>, readers: Map<number, FileReader>): AsyncGenerator<Ext4Chunk> {
+  const entry = region.node.entry as FileEntry;
+  const base = region.start * BLOCK_SIZE;
+  const from = region.logical * BLOCK_SIZE;
+  const want = region.count * BLOCK_SIZE;
+  if (entry.data.kind === 'sparse') {
+    // Sparse sources live in memory: copy the segments overlapping this run.
+    const buf = new Uint8Array(want);
+    for (const s of entry.data.segments) {
+      const a = Math.max(s.offset, from);
+      const b = Math.min(s.offset + s.bytes.length, from + want);
+      if (b > a) buf.set(s.bytes.subarray(a - s.offset, b - s.offset), a - from);
+    }
+    yield { offset: base, bytes: buf };
+    return;
+  }
+  let reader = readers.get(region.node.ino);
+  if (!reader) readers.set(region.node.ino, (reader = new FileReader(entry)));
+  if (reader.pos !== from) throw new Ext4Error('E_INTERNAL', `BUG: ${entry.path}: reading at ${reader.pos}, region wants ${from}`);
+  let done = 0;
+  const fileBytes = Math.min(want, entry.size - from);
+  while (done < fileBytes) {
+    const chunk = await reader.take(fileBytes - done);
+    if (chunk.length === 0) {
+      throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: source ended after ${reader.pos} of ${entry.size} bytes; did it change during the build?`, { path: entry.path });
+    }
+    yield { offset: base + done, bytes: chunk };
+    done += chunk.length;
+  }
+  if (want > done) yield { offset: base + done, bytes: new Uint8Array(want - done) };
+  if (from + want >= entry.size) {
+    await reader.finish();
+    readers.delete(region.node.ino);
+  }
+}
+
+/** The image as offset-tagged chunks and zero runs, ascending and gapless, totalling layout.size. */
+export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Chunk> {
+  let pos = 0;
+  const readers = new Map<number, FileReader>();
+  const geo = layout.geometry;
+  const put = (c: Ext4Chunk): Ext4Chunk => {
+    if (c.offset !== pos) throw new Ext4Error('E_INTERNAL', `BUG: ext4 emitter at byte ${pos}, chunk claims ${c.offset}`);
+    pos += c.zero ?? c.bytes.length;
+    return c;
+  };
+  try {
+    for (const r of layout.regions) {
+      const at = r.start * BLOCK_SIZE;
+      if (at > pos) yield put({ offset: pos, zero: at - pos });
+      switch (r.kind) {
+        case 'super': yield put({ offset: at, bytes: superblockCopy(layout, r.group) }); break;
+        case 'gdt': yield put({ offset: at, bytes: layout.gdt }); break;
+        case 'blockBitmap': {
+          const start = r.group * BLOCKS_PER_GROUP;
+          yield put({ offset: at, bytes: blockBitmap(start, blocksInGroup(layout.blocks, r.group), layout.allocEnd, layout.reserved) });
+          break;
+        }
+        case 'inodeBitmap': {
+          const ipg = geo.inodesPerGroup;
+          yield put({ offset: at, bytes: inodeBitmap(Math.max(0, Math.min(ipg, layout.lastIno - r.group * ipg)), ipg) });
+          break;
+        }
+        case 'inodeTable': for (const c of inodeTable(layout, r.group, r.start)) yield put(c); break;
+        case 'bytes': yield put({ offset: at, bytes: r.bytes }); break;
+        case 'data': for await (const c of fileData(r, readers)) yield put(c); break;
+      }
+      if (pos !== at + r.count * BLOCK_SIZE) throw new Ext4Error('E_INTERNAL', `BUG: ext4 region at block ${r.start} (${r.kind}) wrote ${pos - at} bytes, planned ${r.count * BLOCK_SIZE}`);
+    }
+    if (layout.size > pos) yield put({ offset: pos, zero: layout.size - pos });
+    if (pos !== layout.size) throw new Ext4Error('E_INTERNAL', `BUG: ext4 emitter wrote ${pos} bytes, layout says ${layout.size}`);
+  } catch (err) {
+    if (err instanceof TreeError) throw new Ext4Error('E_EXT4_SOURCE', err.message, { path: err.data.path });
+    throw err;
+  }
+}
+
+const ZEROS = new Uint8Array(1 << 20);
+
+/** The image as plain byte chunks (zero runs expanded). Zero chunks share one buffer: do not mutate them. */
+export async function* emitExt4(layout: Ext4Layout): AsyncGenerator<Uint8Array> {
+  for await (const c of emitExt4Chunks(layout)) {
+    if (c.bytes) yield c.bytes;
+    else for (let left = c.zero; left > 0; left -= ZEROS.length) yield left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left);
+  }
+}
