@@ -8,3 +8,4 @@ export {
 export { detectApp, type DetectedApp } from './app/index.js';
 export * from './app/errors.js';
 export { splitWords, shQuote } from './init/shell.js';
+export { openDebianJdk, debianJdk, localJdk, type DebianJdk } from './runtime/jdk.js';

@@ -10,8 +10,8 @@ import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '
 import { FileTree, atomicDirectory, compressInitramfs, cpioStream, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
 import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
-import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, findJdkHome, jlinkRuntime } from '../runtime/java.js';
-import { makeSysroot } from '../runtime/sysroot.js';
+import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime } from '../runtime/java.js';
+import { debianJdk, localJdk } from '../runtime/jdk.js';
 import { BuildError } from './errors.js';
 import { addBaseLayout, addInitStage } from './image-tree.js';
 import { addKernelModules, kernelFilesIn } from './kernel.js';
@@ -66,7 +66,6 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     lockFile: options.lockFile ?? join(dirname(appPath), 'mkimage.lock'),
     onProgress: (progress) => emit({ type: 'download', progress }),
   }));
-  const cacheDir = archive.cacheDir;
   const flavour = (options.kernelPackage ?? DEFAULT_KERNEL_PACKAGE).replace(/^linux-image-/, '');
   const jdk = app.kind === 'jar' && !options.jdk ? JDK_BY_SUITE[suite] : undefined;
   if (app.kind === 'jar' && !options.jdk && !jdk) {
@@ -75,6 +74,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const { kernel, busybox, runtime } = await timer.run('resolve', async () => {
     const kernel = await resolveKernel(archive, { flavour });
     const [busybox] = await archive.resolve(['busybox-static']);
+    // A JAR needs the JDK (for jdeps/jlink) unless --jdk names a local one; its libraries come from
+    // the same packages. An ELF app starts from glibc; other libraries come via Contents.
     const runtimeNames = app.kind === 'jar' ? [...(jdk?.packages ?? []), ...JDK_TOOL_LIBRARIES] : ['libc6', 'libgcc-s1'];
     const runtime = await archive.resolve(runtimeNames);
     return { kernel, busybox: busybox!, runtime };
@@ -109,7 +110,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const placed: Array<{ hostDir: string; imagePath: string }> = [];
   let command: string[];
   if (app.kind === 'jar') {
-    const jre = await timer.run('runtime', () => javaRuntime(app, options, cacheDir, runtime, unpacked, emit));
+    const jre = await timer.run('runtime', () => javaRuntime(app, options, archive, runtime, emit));
     treeFromDirectory(jre.dir, { tree, prefix: IMAGE_JRE, uid: 0, gid: 0 });
     tree.normalizeModes(IMAGE_JRE);
     placed.push({ hostDir: jre.dir, imagePath: IMAGE_JRE });
@@ -175,17 +176,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 }
 
 async function javaRuntime(
-  app: Extract<DetectedApp, { kind: 'jar' }>, options: BuildOptions, cacheDir: string,
-  runtime: ResolvedPackage[], unpacked: Map<string, string>, emit: (e: BuildEvent) => void,
+  app: Extract<DetectedApp, { kind: 'jar' }>, options: BuildOptions, archive: Archive,
+  runtime: ResolvedPackage[], emit: (e: BuildEvent) => void,
 ): Promise<{ dir: string; modules: string[]; cached: boolean }> {
   const suite = options.suite ?? DEFAULT_SUITE;
-  const feature = JDK_BY_SUITE[suite]?.feature ?? 17;
-  if (app.javaRelease !== undefined && app.javaRelease > feature) {
-    throw new BuildError('E_JAVA_VERSION', `${app.path} needs Java ${app.javaRelease} (class file ${app.classMajor}), but ${suite} has OpenJDK ${feature}; use --suite trixie (Java 21) or --jdk PATH`);
+  const jdk = options.jdk ? await localJdk(options.jdk) : await debianJdk(archive, suite, runtime);
+  if (app.javaRelease !== undefined && app.javaRelease > jdk.feature) {
+    throw new BuildError('E_JAVA_VERSION', `${app.path} needs Java ${app.javaRelease} (class file ${app.classMajor}), but the JDK is ${jdk.feature}; use --suite trixie (Java 21) or --jdk PATH`);
   }
-  const sysroot = await makeSysroot(cacheDir, runtime.map((p) => ({ name: p.name, sha256: p.sha256, dir: unpacked.get(p.name)! })));
-  const jdkHome = await findJdkHome(sysroot, feature);
-  return jlinkRuntime({ sysroot, jdkHome, feature, jar: app.path, cacheDir }, (step) => emit({ type: 'detail', step: 'runtime', message: step }));
+  return jlinkRuntime({ jdk, jar: app.path, cacheDir: archive.cacheDir }, (step) => emit({ type: 'detail', step: 'runtime', message: step }));
 }
 
 /** Files in a JRE that may be ELF objects (ld.so needs their closure). */

@@ -29,11 +29,17 @@ export function featureOfClassVersion(major: number): number {
   return major - 44;
 }
 
-export interface JreRequest {
-  sysroot: Sysroot;
-  /** JDK home relative to the sysroot, e.g. usr/lib/jvm/java-17-openjdk-amd64. */
-  jdkHome: string;
+/** A JDK that can run its tools: Debian's (through a sysroot) or a local one (--jdk). */
+export interface JdkTools {
+  /** Runs `bin/<tool>` of the JDK; resolves with stdout. */
+  run(tool: string, args: string[]): Promise<string>;
+  /** Identifies the JDK's exact contents for the runtime cache key. */
+  identity: string;
   feature: number;
+}
+
+export interface JreRequest {
+  jdk: JdkTools;
   jar: string;
   cacheDir: string;
   extraModules?: string[];
@@ -65,8 +71,8 @@ export async function findJdkHome(sysroot: Sysroot, feature: number): Promise<st
 }
 
 /** The modules an app needs, by jdeps (multi-release JARs read at the runtime's release). */
-export async function moduleDeps(sysroot: Sysroot, jdkHome: string, feature: number, jar: string): Promise<string[]> {
-  const out = await sysroot.run(`${jdkHome}/bin/jdeps`, ['--multi-release', String(feature), '--print-module-deps', '--ignore-missing-deps', jar]);
+export async function moduleDeps(jdk: JdkTools, jar: string): Promise<string[]> {
+  const out = await jdk.run('jdeps', ['--multi-release', String(jdk.feature), '--print-module-deps', '--ignore-missing-deps', jar]);
   const line = out.trim().split('\n').pop() ?? '';
   const modules = line.split(',').map((m) => m.trim()).filter((m) => /^[A-Za-z0-9_.]+$/.test(m));
   return modules.length ? modules : ['java.base'];
@@ -75,10 +81,10 @@ export async function moduleDeps(sysroot: Sysroot, jdkHome: string, feature: num
 /** The JRE for an app: from the cache when the same JDK and module set were linked before. */
 export async function jlinkRuntime(req: JreRequest, onStep?: (step: string) => void): Promise<Jre> {
   onStep?.('jdeps');
-  const found = await moduleDeps(req.sysroot, req.jdkHome, req.feature, req.jar);
+  const found = await moduleDeps(req.jdk, req.jar);
   const modules = [...new Set(['java.base', ...found, ...ALWAYS_MODULES, ...(req.extraModules ?? [])])].sort();
   const key = createHash('sha256')
-    .update(JSON.stringify({ jdk: req.sysroot.parts.map((p) => p.sha256), home: req.jdkHome, modules, options: JLINK_OPTIONS }))
+    .update(JSON.stringify({ jdk: req.jdk.identity, modules, options: JLINK_OPTIONS }))
     .digest('hex');
   const dir = join(req.cacheDir, 'jre', key);
   try {
@@ -89,7 +95,7 @@ export async function jlinkRuntime(req: JreRequest, onStep?: (step: string) => v
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(join(req.cacheDir, 'jre'), { recursive: true });
   try {
-    await req.sysroot.run(`${req.jdkHome}/bin/jlink`, ['--add-modules', modules.join(','), ...JLINK_OPTIONS, '--output', tmp]);
+    await req.jdk.run('jlink', ['--add-modules', modules.join(','), ...JLINK_OPTIONS, '--output', tmp]);
     await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
       await rm(tmp, { recursive: true, force: true }); // a concurrent build linked the same runtime
