@@ -80,12 +80,16 @@ export class ManifestError extends CodedError<{ path: string; line: number; reas
 }
 
 /** A JAR without a Main-Class attribute cannot be started with `java -jar`. */
-export class NoMainClassError extends CodedError<{ path: string; hasManifest: boolean }> {
+export class NoMainClassError extends CodedError<{ path: string; hasManifest: boolean; ignoredLastLine?: string }> {
   static readonly code = 'E_NO_MAIN_CLASS';
   readonly code = NoMainClassError.code;
-  constructor(path: string, hasManifest: boolean) {
+  constructor(path: string, hasManifest: boolean, ignoredLastLine?: string) {
     const name = path.slice(path.lastIndexOf('/') + 1) || path;
-    super(`${name} has no Main-Class in META-INF/MANIFEST.MF; build it as a runnable JAR (e.g. jar --main-class ...)`,
-      { path, hasManifest });
+    // A Main-Class on a last line without a newline is ignored by java too: say so, it is easy to miss.
+    const hint = ignoredLastLine && /^main-class:/i.test(ignoredLastLine)
+      ? '; its last line "Main-Class: ..." has no line ending, so java ignores it: end the file with a newline'
+      : '; build it as a runnable JAR (e.g. jar --main-class ...)';
+    super(`${name} has no Main-Class in META-INF/MANIFEST.MF${hint}`,
+      ignoredLastLine === undefined ? { path, hasManifest } : { path, hasManifest, ignoredLastLine });
   }
 }

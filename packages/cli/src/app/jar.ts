@@ -111,5 +111,5 @@ function sample<T>(items: readonly T[], max: number): T[] {
 
 /** Throws NoMainClassError unless the JAR can be started with `java -jar`. */
 export function requireMainClass(info: JarInfo): asserts info is JarInfo & { mainClass: string } {
-  if (!info.mainClass) throw new NoMainClassError(info.path, info.manifest !== undefined);
+  if (!info.mainClass) throw new NoMainClassError(info.path, info.manifest !== undefined, info.manifest?.ignoredLastLine);
 }

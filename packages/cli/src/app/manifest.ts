@@ -23,6 +23,8 @@ export interface ManifestSection {
 export interface Manifest {
   main: ManifestSection;
   sections: ManifestSection[];
+  /** A last line with no newline, ignored as the JDK ignores it (a common hand-written mistake). */
+  ignoredLastLine?: string;
 }
 
 export class ManifestSyntaxError extends Error {
@@ -47,8 +49,11 @@ function isHeaderChar(b: number, first: boolean): boolean {
   return alnum || (!first && (b === 0x2d || b === 0x5f));
 }
 
-/** Splits into lines, each without its newline; every line must end in a newline (as the JDK requires). */
-function splitLines(bytes: Uint8Array): Uint8Array[] {
+/**
+ * Splits into lines, each without its newline. A last line without a newline is returned apart:
+ * the JDK silently ignores it (so a Main-Class there gives "no main manifest attribute").
+ */
+function splitLines(bytes: Uint8Array): { lines: Uint8Array[]; unterminated?: Uint8Array } {
   const lines: Uint8Array[] = [];
   let start = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -60,15 +65,12 @@ function splitLines(bytes: Uint8Array): Uint8Array[] {
     lines.push(line);
     start = i + 1;
   }
-  if (start < bytes.length) {
-    throw new ManifestSyntaxError(lines.length + 1, 'the last line has no line ending (java rejects such a JAR as corrupt)');
-  }
-  return lines;
+  return start < bytes.length ? { lines, unterminated: bytes.subarray(start) } : { lines };
 }
 
 /** Parses manifest bytes. Throws ManifestSyntaxError naming the line (1-based) and what is wrong. */
 export function parseManifest(bytes: Uint8Array): Manifest {
-  const lines = splitLines(bytes);
+  const { lines, unterminated } = splitLines(bytes);
   // The main section starts at the first line; every later section after a blank line.
   const main: ManifestSection = { headers: [] };
   const sections: ManifestSection[] = [main];
@@ -117,5 +119,7 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     pending = { name: Buffer.from(nameBytes).toString('ascii'), value: [line.subarray(colon + 2)], line: lineNo };
   }
   flush();
-  return { main, sections: sections.slice(1) };
+  const manifest: Manifest = { main, sections: sections.slice(1) };
+  if (unterminated) manifest.ignoredLastLine = Buffer.from(unterminated).toString('utf8');
+  return manifest;
 }
