@@ -13,3 +13,7 @@ export type { ProgressEvent } from './transport.js';
 export { mirrorUrl } from './transport.js';
 export { parseDeb822, type Paragraph } from './deb822.js';
 export * from './errors.js';
+export * from './compress/index.js';
+export * from './deb/index.js';
+export * from './kernel/index.js';
+export * from './contents/index.js';
