@@ -6,3 +6,4 @@ export { writeImage, writeStream } from './output.js';
 export type { WriteResult } from './output.js';
 export * from './gpt/index.js';
 export * from './fat/index.js';
+export * from './pe/index.js';
