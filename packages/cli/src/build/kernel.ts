@@ -1,14 +1,8 @@
 // The kernel and its modules: vmlinuz from the versioned image package, and the closure of the
 // drivers the machine needs, placed in the init stage in load order.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as kernelFetch from '@mkimage/kernel-fetch';
-
-// TODO(integration): typed imports once @mkimage/kernel-fetch exports its module closure.
-const { moduleClosure, readModuleFile } = kernelFetch as unknown as {
-  moduleClosure: (root: string, names: string[]) => Promise<Array<{ name: string; file: string; depends: string[] }>>;
-  readModuleFile: (path: string) => Promise<Uint8Array>;
-};
+import { moduleClosure, moduleElfBytes } from '@mkimage/kernel-fetch';
 import type { FileTree } from '@mkimage/rootfs';
 import { MODULES_DIR } from '../init/script.js';
 import { BuildError } from './errors.js';
@@ -48,7 +42,8 @@ export async function addKernelModules(tree: FileTree, modulesRoot: string, sel:
   const closure = await moduleClosure(modulesRoot, names);
   const paths: string[] = [];
   for (const mod of closure) {
-    const bytes = await readModuleFile(join(modulesRoot, mod.file));
+    const file = join(modulesRoot, mod.file);
+    const bytes = moduleElfBytes(await readFile(file), mod.file);
     const path = `${MODULES_DIR}/${mod.name}.ko`;
     tree.file(path, bytes, { mode: 0o644 });
     paths.push(path);

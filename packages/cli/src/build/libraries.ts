@@ -2,7 +2,7 @@
 // JRE's launcher and native libraries), found the way ld.so will find them at boot, inside Debian
 // packages. A library no unpacked package has is looked up in the archive's Contents index, its
 // package fetched, and the search retried.
-import { lstat, open, stat } from 'node:fs/promises';
+import { lstat, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectElf, isElfMagic, type ElfInfo } from '../app/elf.js';
 import { MissingLibraryError } from '../app/errors.js';
@@ -65,8 +65,18 @@ export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
     return undefined;
   };
 
+  // A library a placed tree ships under that name, wherever it sits: the JRE's launcher dlopen()s
+  // lib/server/libjvm.so by path, and ld.so then satisfies libjava.so's DT_NEEDED libjvm.so with it.
+  const shippedIn = new Map<string, string>();
+  for (const tree of req.placed) {
+    for (const [imagePath, hostPath] of await filesBelow(tree)) {
+      const name = imagePath.slice(imagePath.lastIndexOf('/') + 1);
+      if (!shippedIn.has(name)) shippedIn.set(name, hostPath);
+    }
+  }
+
   const lookup = async (soname: string, neededBy: ElfInfo): Promise<string | undefined> => {
-    const found = await lookupOnce(soname, neededBy);
+    const found = (await lookupOnce(soname, neededBy)) ?? shippedIn.get(soname);
     if (found !== undefined || !req.provide) return found;
     const root = await req.provide(soname);
     if (root === undefined) return undefined;
@@ -98,4 +108,19 @@ async function hasElfMagic(path: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
+}
+
+/** Regular files of a placed tree: image path -> host path, in sorted order. */
+async function filesBelow(tree: PlacedTree): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(join(tree.hostDir, rel), { withFileTypes: true });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) out.push([`${tree.imagePath}/${r}`, join(tree.hostDir, r)]);
+    }
+  };
+  await walk('');
+  return out;
 }

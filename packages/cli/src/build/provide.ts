@@ -1,10 +1,6 @@
 // Finds the Debian package that ships a shared library, through the archive's Contents index
 // (verified like every index), and unpacks it. Used only for libraries the default packages lack.
-import * as kernelFetch from '@mkimage/kernel-fetch';
-import type { Archive, ResolvedPackage } from '@mkimage/kernel-fetch';
-
-// TODO(integration): a typed import once @mkimage/kernel-fetch exports its Contents parser.
-const { libraryIndex } = kernelFetch as unknown as { libraryIndex: (s: NodeJS.ReadableStream) => Promise<Map<string, string[]>> };
+import { libraryIndex, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
 
 export function providerLookup(archive: Archive, suite: string, onAdd: (pkg: ResolvedPackage) => void): (soname: string) => Promise<string | undefined> {
   let index: Promise<Map<string, string[]>> | undefined;
