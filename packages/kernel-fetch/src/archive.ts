@@ -4,7 +4,8 @@ import { mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Cache, defaultCacheDir, discard } from './cache.js';
-import { HashMismatchError, InternalError, LockError, NotFoundError, OfflineMissError } from './errors.js';
+import { extractDeb } from './deb/index.js';
+import { HashMismatchError, LockError, NotFoundError, OfflineMissError } from './errors.js';
 import { loadTrustedKeys, type TrustedKey } from './keys.js';
 import { readLockFile, writeLockFile, type LockEntry } from './lockfile.js';
 import type { PackageRecord } from './packages-index.js';
@@ -170,7 +171,7 @@ export class Archive {
     await mkdir(parent, { recursive: true });
     const tmp = join(parent, `.tmp-${process.pid}-${Math.random().toString(16).slice(2)}-${pkg.sha256.slice(0, 12)}`);
     try {
-      await extract(deb, tmp);
+      await extractDeb(deb, tmp);
       await rename(tmp, dest);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -236,20 +237,6 @@ async function isDir(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-type ExtractDeb = (debPath: string, destDir: string, opts?: unknown) => Promise<unknown>;
-let extractDebFn: ExtractDeb | undefined;
-
-/** The .deb extractor lives in deb/ (written separately); loaded on first use. */
-async function extract(deb: string, dest: string): Promise<void> {
-  if (!extractDebFn) {
-    const spec = './deb/index.js';
-    const mod = (await import(spec)) as { extractDeb?: ExtractDeb };
-    if (!mod.extractDeb) throw new InternalError('deb/index.js does not export extractDeb');
-    extractDebFn = mod.extractDeb;
-  }
-  await extractDebFn(deb, dest);
 }
 
 /** Opens an archive: finds the mirrors, loads the trust anchors and the lockfile. Makes no request yet. */

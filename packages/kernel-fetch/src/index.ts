@@ -17,3 +17,4 @@ export * from './compress/index.js';
 export * from './deb/index.js';
 export * from './kernel/index.js';
 export * from './contents/index.js';
+export { ttyProgress } from './progress.js';
