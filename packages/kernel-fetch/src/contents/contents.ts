@@ -43,8 +43,6 @@ export async function parseContents(
     }
     const m = /^(.*?)\s+(\S+)$/.exec(line);
     if (!m) {
-      // A preamble line of an old file is only known as such once the header arrives.
-      if (!sawHeader && lineNo < 100) continue;
       throw new ContentsFormatError({ what, line: lineNo, reason: `expected "<path> <section/package,...>", got ${JSON.stringify(line.slice(0, 80))}` });
     }
     const path = m[1]!.replace(/^\.?\//, '');
