@@ -245,3 +245,13 @@ t.test('a wrong-suite InRelease (replayed from another suite) is refused', async
   writeFileSync(join(m.root, 'dists/bookworm/InRelease'), await clearsign(text, [key.privateKey]));
   await failsCleanly(t, m, (a) => a.resolve(['app']), { code: 'E_FORMAT', message: /dists\/bookworm\/InRelease: is for suite bookworm-updates, not bookworm/ }, { strict: true });
 });
+
+t.test('unpack: extracted once into the cache, shared by concurrent builds', async (t) => {
+  const cache = tempDir('cache');
+  const [a, b] = await Promise.all([openArchive(opts(good, cache)), openArchive(opts(good, cache))]);
+  const [ka, kb] = await Promise.all([resolveKernel(a), resolveKernel(b)]);
+  const [da, db] = await Promise.all([a.unpack(ka.package), b.unpack(kb.package)]);
+  t.equal(da, db);
+  t.equal(readFileSync(join(da, 'boot/vmlinuz-6.1.0-10-cloud-amd64'), 'utf8'), 'kernel 10\n');
+  t.same(listTree(join(cache, 'unpacked')), [ka.package.sha256, ...listTree(da).map((p) => `${ka.package.sha256}/${p}`)], 'no temp dirs left');
+});
