@@ -98,7 +98,8 @@ export async function treeFromTar(input: AsyncIterable<Uint8Array> | Readable, o
   const fail = (err: unknown): never => {
     if ((err as { code?: string }).code?.startsWith('E_')) throw err;
     const msg = (err as Error).message.split('\n')[0];
-    throw new ImportError(`tar: ${msg} after entry ${JSON.stringify(last)} (near byte ${offset} of the archive); is it a complete, uncompressed or gzip tar?`, { path: last, offset });
+    // The offset counts bytes handed to the parser so far: exact to the input chunk, hence "near".
+    throw new ImportError(`tar: ${msg} (after entry ${JSON.stringify(last)}, near byte ${offset} of the archive)`, { path: last, offset });
   };
 
   try {
