@@ -216,7 +216,6 @@ function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: boolean)
       case 'dir':
         size = n.dataBlocks * BLOCK_SIZE;
         if (n.dataBlocks > 1) flags |= EXT4_INDEX_FL;
-        n.dirData = undefined; // now owned by the regions
         break;
       case 'file': size = e.size; break;
       case 'symlink': {

@@ -136,8 +136,9 @@ export async function compareWithDebugfs(img: string, tree: FileTree, opts: { co
       execFileSync('debugfs', ['-R', `rdump / ${out}`, img], { stdio: 'ignore' });
       for (const e of tree.entries()) {
         if (e.type !== 'file') continue;
-        const got = createHash('sha256').update(await readFile(join(out, e.path))).digest('hex');
-        if (got !== (await sha256Of(e))) diffs.push(`${e.path}: contents differ (debugfs rdump)`);
+        const bytes = await readFile(join(out, e.path)).catch(() => undefined);
+        if (!bytes) diffs.push(`${e.path}: not in debugfs rdump`);
+        else if (createHash('sha256').update(bytes).digest('hex') !== (await sha256Of(e))) diffs.push(`${e.path}: contents differ (debugfs rdump)`);
       }
     }
   } finally {
