@@ -1,0 +1,50 @@
+// Bench: extract Debian's cloud kernel .deb with extractDeb vs `dpkg-deb -x`, same file, same run.
+// Runnable alone (`pnpm build && node bench/deb-extract.bench.mjs`) or from bench/run.js via run().
+// The .deb comes from the host's apt configuration (apt-get download into a temp dir); nothing
+// is hard-coded. Prints one markdown table row: median of N runs each, and the ratio.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export async function run() {
+  const { extractDeb } = await import(new URL('../packages/kernel-fetch/dist/index.js', import.meta.url).href);
+  const work = mkdtempSync(join(tmpdir(), 'mkimage-bench-deb-'));
+  try {
+    const deps = execFileSync('apt-cache', ['depends', 'linux-image-cloud-amd64']).toString();
+    const pkg = /Depends: (linux-image-\S+-cloud-amd64)/.exec(deps)?.[1];
+    if (!pkg) throw new Error('apt-cache knows no linux-image-cloud-amd64: configure a Debian mirror in apt sources');
+    execFileSync('apt-get', ['download', pkg], { cwd: work, stdio: 'pipe' });
+    const deb = join(work, readdirSync(work).find((n) => n.endsWith('.deb')));
+    const ours = [];
+    const dpkg = [];
+    for (let i = 0; i < RUNS; i++) {
+      // Alternate the order so neither tool always gets the warmer page cache.
+      for (const which of i % 2 ? ['dpkg', 'ours'] : ['ours', 'dpkg']) {
+        const out = join(work, `out-${which}-${i}`);
+        const t0 = performance.now();
+        if (which === 'ours') await extractDeb(deb, out);
+        else execFileSync('dpkg-deb', ['-x', deb, out]);
+        (which === 'ours' ? ours : dpkg).push((performance.now() - t0) / 1000);
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+    const row = { name: `extract ${pkg}.deb`, ours: median(ours), dpkg: median(dpkg) };
+    console.log('| bench | extractDeb | dpkg-deb -x | ratio (ours/dpkg, lower is better) |');
+    console.log('|---|---|---|---|');
+    console.log(`| ${row.name} | ${row.ours.toFixed(2)} s | ${row.dpkg.toFixed(2)} s | ${(row.ours / row.dpkg).toFixed(2)} |`);
+    return row;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();
