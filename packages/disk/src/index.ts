@@ -7,3 +7,4 @@ export type { WriteResult } from './output.js';
 export * from './gpt/index.js';
 export * from './fat/index.js';
 export * from './pe/index.js';
+export * from './container/index.js';
