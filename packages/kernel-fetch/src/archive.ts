@@ -109,11 +109,7 @@ export class Archive {
       const releases = await settleAll(sources.map((s) => s.verifiedRelease()));
       await Promise.all(releases.map((r) => r.commit()));
       const loaded = await settleAll(
-        sources.map(async (source) => {
-          const records: PackageRecord[] = [];
-          for (const c of this.components) records.push(...(await source.packages(c)));
-          return { suite: source.suite, records };
-        }),
+        sources.flatMap((source) => this.components.map(async (c) => ({ suite: source.suite, index: await source.packages(c) }))),
       );
       const universe = new PackageUniverse(loaded);
       if (this.lockPins) checkPinsAgainstIndex(this.lockPins, universe, this.options.lockFile!);

@@ -4,7 +4,7 @@
 //
 // Layout under the cache root:
 //   sha256/<2 hex>/<64 hex>        verified files (.deb, Packages.xz, Contents-amd64.gz, ...)
-//   parsed/<64 hex>.v<N>.json      a parsed Packages index, keyed by the SHA256 of the verified index
+//   parsed/<64 hex>.v<N>.tsv       a parsed Packages index (compact-index.ts), keyed by the SHA256 of the verified index
 //   release/<64 hex>.InRelease     the last verified InRelease of a (mirror, suite), keyed by the URL hash
 //   unpacked/<64 hex>/             a .deb extracted once, keyed by the .deb's SHA256
 import { createHash, randomBytes } from 'node:crypto';
@@ -79,7 +79,7 @@ export class Cache {
   }
 
   parsedPath(indexSha256: string, version: number): string {
-    return join(this.root, 'parsed', `${indexSha256}.v${version}.json`);
+    return join(this.root, 'parsed', `${indexSha256}.v${version}.tsv`);
   }
 
   releasePath(url: string): string {

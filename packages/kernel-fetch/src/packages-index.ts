@@ -1,6 +1,6 @@
 // The Packages index (Debian wiki "DebianRepository/Format#A.22Packages.22_Indices"): one deb822
-// paragraph per binary package. We keep only the fields resolution and download need, and cache that
-// compact form keyed by the verified index's SHA256 so a warm run skips re-parsing ~50 MB of text.
+// paragraph per binary package. We keep only the fields resolution and download need (compact-index.ts
+// caches them).
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -17,13 +17,12 @@ export interface PackageRecord {
   depends?: string;
   preDepends?: string;
   provides?: string;
-  source?: string;
 }
 
 /** Architectures usable on an amd64 system. */
 export const USABLE_ARCHES = new Set(['amd64', 'all']);
 
-// The fields kept, in the order of a compact row; the one table drives both encoding and decoding.
+// The deb822 fields kept, and the record key each one fills.
 const FIELDS = [
   ['package', 'name'],
   ['version', 'version'],
@@ -34,29 +33,10 @@ const FIELDS = [
   ['depends', 'depends'],
   ['pre-depends', 'preDepends'],
   ['provides', 'provides'],
-  ['source', 'source'],
 ] as const;
 type Key = (typeof FIELDS)[number][1];
 const FIELD_BY_NAME = new Map<string, Key>(FIELDS.map(([f, k]) => [f, k]));
 const REQUIRED: Key[] = ['name', 'version', 'arch', 'filename', 'size', 'sha256'];
-
-/** Bumped whenever the compact form changes, so old cache entries are ignored. */
-export const PARSED_INDEX_VERSION = 1;
-
-export type CompactRow = (string | number)[];
-
-export function toRow(r: PackageRecord): CompactRow {
-  return FIELDS.map(([, k]) => r[k] ?? '');
-}
-
-export function fromRow(row: CompactRow): PackageRecord {
-  const r: Record<string, string | number> = {};
-  FIELDS.forEach(([, k], i) => {
-    const v = row[i];
-    if (v !== '' && v !== undefined) r[k] = v;
-  });
-  return r as unknown as PackageRecord;
-}
 
 /**
  * Parses a Packages text stream. Paragraphs for other architectures or lacking a field needed to
@@ -70,10 +50,7 @@ export async function parsePackages(input: Readable | AsyncIterable<Uint8Array |
   let any = false;
   const finish = (): void => {
     if (any && REQUIRED.every((k) => cur[k] !== undefined) && USABLE_ARCHES.has(cur.arch!) && /^\d+$/.test(cur.size!)) {
-      const rec = { ...cur, size: Number(cur.size) } as unknown as PackageRecord;
-      // "source (version)" -> "source"; the source version is not needed.
-      if (rec.source) rec.source = rec.source.split(' ')[0]!;
-      out.push(rec);
+      out.push({ ...cur, size: Number(cur.size) } as unknown as PackageRecord);
     }
     cur = {};
     any = false;

@@ -4,6 +4,7 @@
 // satisfying version, else a provider). A package is selected once; a dependency loop therefore just
 // meets an already-selected package and stops (dpkg itself installs loops like libc6 <-> libgcc-s1).
 import { UnsatisfiableError, NotFoundError } from './errors.js';
+import type { PackageIndexView } from './compact-index.js';
 import type { PackageRecord } from './packages-index.js';
 import { formatClause, parseRelations, type Alternative, type Clause } from './relation.js';
 import { compareVersions, satisfiesVersion, type RelationOp } from './version.js';
@@ -18,38 +19,53 @@ interface Provision {
   version?: string;
 }
 
-/** Every package of the searched suites, by name, newest version first. */
+/** Every package of the searched suites, by name, newest version first. Looked up lazily. */
 export class PackageUniverse {
-  private readonly byName = new Map<string, Candidate[]>();
-  private providesIndex: Map<string, Provision[]> | undefined;
+  private readonly cands = new Map<string, Candidate[]>();
+  private readonly provs = new Map<string, Provision[]>();
+  private readonly made = new Map<PackageRecord, Candidate>();
   readonly suites: string[];
 
   /** `sources` in priority order: on equal versions the earlier suite's copy is kept. */
-  constructor(sources: { suite: string; records: PackageRecord[] }[]) {
+  constructor(private readonly sources: { suite: string; index: PackageIndexView }[]) {
     this.suites = sources.map((s) => s.suite);
-    for (const { suite, records } of sources) {
-      for (const r of records) {
-        const list = this.byName.get(r.name);
-        const cand: Candidate = { ...r, suite };
-        if (!list) this.byName.set(r.name, [cand]);
-        else if (!list.some((c) => c.version === r.version)) list.push(cand);
-      }
-    }
-    for (const list of this.byName.values()) if (list.length > 1) list.sort((a, b) => compareVersions(b.version, a.version));
+  }
+
+  /** One Candidate object per record, so identity comparisons hold. */
+  private candidate(r: PackageRecord, suite: string): Candidate {
+    let c = this.made.get(r);
+    if (!c) this.made.set(r, (c = { ...r, suite }));
+    return c;
   }
 
   /** Real packages of that name, newest first. */
   candidates(name: string): readonly Candidate[] {
-    return this.byName.get(name) ?? [];
+    let list = this.cands.get(name);
+    if (!list) {
+      list = [];
+      for (const { suite, index } of this.sources) {
+        for (const r of index.byName(name)) if (!list.some((c) => c.version === r.version)) list.push(this.candidate(r, suite));
+      }
+      list.sort((a, b) => compareVersions(b.version, a.version));
+      this.cands.set(name, list);
+    }
+    return list;
   }
 
   /** Packages whose Provides names `name` (with the provided version, if any). */
   providers(name: string): readonly Provision[] {
-    if (!this.providesIndex) {
-      this.providesIndex = new Map();
-      for (const list of this.byName.values()) for (const c of list) if (c.provides) addProvisions(this.providesIndex, c);
+    let list = this.provs.get(name);
+    if (!list) {
+      list = [];
+      for (const { suite, index } of this.sources) {
+        for (const p of index.providers(name)) {
+          const cand = this.candidate(p.record, suite);
+          list.push(p.version ? { cand, version: p.version } : { cand });
+        }
+      }
+      this.provs.set(name, list);
     }
-    return this.providesIndex.get(name) ?? [];
+    return list;
   }
 }
 

@@ -2,13 +2,14 @@
 // lists. Every file is checked against the signed InRelease before it is cached or parsed.
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as openpgp from 'openpgp';
 import { Cache, discard, sha256Hex } from './cache.js';
 import { decompressIndex, type IndexCompression } from './decompress.js';
-import { DownloadError, FormatError, HashMismatchError, NotFoundError, OfflineMissError } from './errors.js';
-import { fromRow, parsePackages, PARSED_INDEX_VERSION, toRow, type CompactRow, type PackageRecord } from './packages-index.js';
+import { FormatError, HashMismatchError, InternalError, NotFoundError, OfflineMissError } from './errors.js';
+import { CompactIndex, COMPACT_VERSION, encodeCompact, type PackageIndexView } from './compact-index.js';
+import { parsePackages, type PackageRecord } from './packages-index.js';
 import { verifyInRelease, type Release } from './release.js';
 import { fetchToFile, isMissing, mirrorUrl, type TransportOptions } from './transport.js';
 
@@ -40,7 +41,7 @@ const INDEX_SUFFIXES: [suffix: string, kind: IndexCompression][] = [
 
 export class SuiteSource {
   private releasePromise: Promise<{ release: Release; commit: () => Promise<void> }> | undefined;
-  private readonly packagesPromises = new Map<string, Promise<PackageRecord[]>>();
+  private readonly packagesPromises = new Map<string, Promise<PackageIndexView>>();
 
   constructor(
     readonly suite: string,
@@ -188,30 +189,31 @@ export class SuiteSource {
   }
 
   /** The amd64 + all packages of `component`, parsed once per index SHA256 and cached compactly. */
-  packages(component = 'main'): Promise<PackageRecord[]> {
+  packages(component = 'main'): Promise<PackageIndexView> {
     let p = this.packagesPromises.get(component);
     if (!p) this.packagesPromises.set(component, (p = this.loadPackages(component)));
     return p;
   }
 
-  private async loadPackages(component: string): Promise<PackageRecord[]> {
+  private async loadPackages(component: string): Promise<PackageIndexView> {
     const f = await this.indexFile(`${component}/binary-amd64/Packages`);
     const { cache } = this.ctx;
-    const parsedPath = cache.parsedPath(f.sha256, PARSED_INDEX_VERSION);
     try {
-      const rows = JSON.parse(await readFile(parsedPath, 'utf8')) as { sha256: string; rows: CompactRow[] };
-      if (rows.sha256 === f.sha256) return rows.rows.map(fromRow);
+      const idx = CompactIndex.load(await readFile(cache.parsedPath(f.sha256, COMPACT_VERSION), 'utf8'), f.sha256);
+      if (idx) return idx;
     } catch {
-      /* not parsed yet (or unreadable): parse the verified index below */
+      /* not parsed yet: parse the verified index below */
     }
     let records: PackageRecord[];
     try {
       records = await parsePackages(decompressIndex(f.compression, createReadStream(f.path), this.distUrl(f.name)));
     } catch (err) {
-      if (err instanceof DownloadError) throw err;
       throw new FormatError(this.distUrl(f.name), `cannot decompress or parse: ${(err as Error).message}`);
     }
-    await cache.writeAtomic(`parsed/${f.sha256}.v${PARSED_INDEX_VERSION}.json`, JSON.stringify({ sha256: f.sha256, rows: records.map(toRow) }));
-    return records;
+    const text = encodeCompact(records, f.sha256);
+    await cache.writeAtomic(relative(cache.root, cache.parsedPath(f.sha256, COMPACT_VERSION)), text);
+    const idx = CompactIndex.load(text, f.sha256);
+    if (!idx) throw new InternalError(`compact index of ${f.name} does not read back`);
+    return idx;
   }
 }
