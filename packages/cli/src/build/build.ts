@@ -21,7 +21,7 @@ import {
   type BuildEvent, type BuildOptions, type BuildPart, type BuildResult,
 } from './options.js';
 import { StepTimer } from './timer.js';
-import { summarizeTree } from './summary.js';
+import { ownOverhead, summarizeTree } from './summary.js';
 import { providerLookup } from './provide.js';
 
 /** Where things live inside the image. */
@@ -170,7 +170,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const packages = [...new Map(used.map((p) => [p.name, { name: p.name, version: p.version, sha256: p.sha256 }])).values()]
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
-    output, format, parts, contents: summarizeTree(tree), timings: timer.timings, packages,
+    output, format, parts, contents: summarizeTree(tree), overheadBytes: await ownOverhead(tree, compress), timings: timer.timings, packages,
     kernelRelease: kernel.release, cmdline,
   };
 }

@@ -75,6 +75,8 @@ export interface BuildResult {
   parts: BuildPart[];
   /** What the initramfs holds, grouped (kernel modules, init stage, runtime, libraries, app). */
   contents: Array<{ group: string; bytes: number; files: number }>;
+  /** mkimage's own overhead (init stage and system files), compressed as stored in the image. */
+  overheadBytes: number;
   timings: Array<{ step: BuildStep; ms: number }>;
   packages: Array<{ name: string; version: string; sha256: string }>;
   kernelRelease: string;

@@ -60,6 +60,7 @@ export function createReporter(opts: { quiet: boolean; stream?: NodeJS.WriteStre
     for (const p of r.parts) lines.push(`  ${p.name.padEnd(12)} ${formatBytes(p.bytes).padStart(10)}  ${p.detail ?? ''}`);
     lines.push('  initramfs holds:');
     for (const c of r.contents) lines.push(`    ${c.group.padEnd(38)} ${formatBytes(c.bytes).padStart(10)}  ${c.files} entries`);
+    lines.push(`    ${'mkimage overhead, compressed'.padEnd(38)} ${formatBytes(r.overheadBytes).padStart(10)}`);
     const total = r.timings.reduce((a, t) => a + t.ms, 0);
     lines.push(`  time: ${(total / 1000).toFixed(1)} s (${r.timings.map((t) => `${t.step} ${(t.ms / 1000).toFixed(1)} s`).join(', ')})`);
     out.write(lines.join('\n') + '\n');
