@@ -76,3 +76,15 @@ export async function collect(src: AsyncIterable<Uint8Array>): Promise<Buffer> {
   for await (const c of src) parts.push(c);
   return Buffer.concat(parts);
 }
+
+/**
+ * Adapts offset-tagged chunks ({offset, bytes} or {offset, zero: n}, as the ext4 writer's sparse
+ * stream yields) to plain chunks with zero runs as ZeroChunks, checking the offsets are contiguous.
+ */
+export async function* fromOffsetChunks(src: AsyncIterable<{ offset: number; bytes?: Uint8Array; zero?: number }>): AsyncGenerator<Uint8Array> {
+  let pos = 0;
+  for await (const c of src) {
+    if (c.offset !== pos) throw new InternalError(`offset-tagged stream jumps from ${pos} to ${c.offset}`);
+    if (c.bytes) { yield c.bytes; pos += c.bytes.length; } else { yield* zeros(c.zero ?? 0); pos += c.zero ?? 0; }
+  }
+}

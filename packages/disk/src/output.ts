@@ -1,7 +1,7 @@
 // Writing an image: to a file (sparse: zero runs become holes, temp file then rename so nothing
 // half-written is left at the path) or to a stream such as stdout (every byte written, no seeking).
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { isZeroChunk } from './chunks.js';
@@ -17,10 +17,28 @@ export interface WriteResult {
   holeBytes: number;
 }
 
-/** Writes chunks to `path` ('-' = stdout). Files are sparse unless `sparse: false`. */
-export async function writeImage(path: string, chunks: AsyncIterable<Uint8Array>, o: { sparse?: boolean; stdout?: Writable } = {}): Promise<WriteResult> {
+export interface WriteImageOptions {
+  /** Skip zero runs as holes (default true). */
+  sparse?: boolean;
+  /** Final permission bits, set explicitly so the umask does not leak in (default 0o644). */
+  mode?: number;
+  /** fsync the file before the rename (default true). */
+  fsync?: boolean;
+  /** Stream used for '-' (default process.stdout). */
+  stdout?: Writable;
+}
+
+/** Writes chunks to `path` ('-' = stdout): a temp file beside it, renamed into place when complete. */
+export async function writeImage(path: string, chunks: AsyncIterable<Uint8Array>, o: WriteImageOptions = {}): Promise<WriteResult> {
   if (path === '-') return writeStream(o.stdout ?? process.stdout, chunks);
-  return writeFileSparse(path, chunks, o.sparse ?? true);
+  return writeFileSparse(path, chunks, o);
+}
+
+function hint(reason: string): string {
+  if (reason === 'EACCES' || reason === 'EPERM' || reason === 'EROFS') return 'choose a writable location';
+  if (reason === 'ENOENT') return 'create its directory first';
+  if (reason === 'ENOSPC') return 'free some space';
+  return 'check the path';
 }
 
 export async function writeStream(out: Writable, chunks: AsyncIterable<Uint8Array>): Promise<WriteResult> {
@@ -37,14 +55,18 @@ export async function writeStream(out: Writable, chunks: AsyncIterable<Uint8Arra
   return { bytes, holeBytes: 0 };
 }
 
-async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, sparse: boolean): Promise<WriteResult> {
+async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, o: WriteImageOptions): Promise<WriteResult> {
+  const sparse = o.sparse ?? true;
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    throw new OutputError(`${path}: is a directory; name the image file`, { path, reason: 'EISDIR' });
+  }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fh;
   try {
-    fh = await open(tmp, 'wx', 0o644);
+    fh = await open(tmp, 'wx', 0o600);
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new OutputError(`${path}: cannot create the output file (${reason}); check the directory exists and is writable`, { path, reason });
+    throw new OutputError(`${path}: cannot create the output file (${reason}); ${hint(reason)}`, { path, reason });
   }
   let pos = 0;
   let holeBytes = 0;
@@ -77,6 +99,8 @@ async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, 
       pos += c.length;
     }
     await fh.truncate(pos); // the trailing hole, if any, still counts
+    if (o.fsync ?? true) await fh.sync();
+    await fh.chmod(o.mode ?? 0o644);
     await fh.close();
     fh = undefined;
     await rename(tmp, path);
@@ -86,7 +110,7 @@ async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, 
     await unlink(tmp).catch(() => undefined);
     if ((e as { code?: unknown }).code && String((e as { code: unknown }).code).startsWith('E_')) throw e;
     const reason = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new OutputError(`${path}: writing the image failed (${reason})`, { path, reason });
+    throw new OutputError(`${path}: writing the image failed (${reason}); ${hint(reason)}`, { path, reason });
   }
 }
 
