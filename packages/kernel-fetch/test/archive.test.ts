@@ -104,7 +104,23 @@ t.test('Contents-style generic index access through the same chain', async (t) =
   let text = '';
   for await (const c of await a.openIndex('bookworm', 'main/binary-amd64/Packages')) text += c.toString();
   t.match(text, /^Package: app$/m);
-  await t.rejects(a.openIndex('bookworm', 'main/Contents-amd64'), { code: 'E_NOT_FOUND', message: /Contents-amd64: not listed in the suite's InRelease/ });
+  let contents = '';
+  for await (const c of await a.openIndex('bookworm', 'main/Contents-amd64')) contents += c.toString();
+  t.match(contents, /^boot\/vmlinuz-6\.1\.0-9-cloud-amd64 +misc\/linux-image-6\.1\.0-9-cloud-amd64$/m);
+  t.equal((await a.indexFile('bookworm', 'main/Contents-amd64')).compression, 'gz');
+  await t.rejects(a.openIndex('bookworm-updates', 'main/Contents-amd64'), { code: 'E_NOT_FOUND', message: /Contents-amd64: not listed in the suite's InRelease/ });
+  // Tampered on the mirror after the first fetch: the cached verified copy is still used; a fresh cache refuses it.
+  const p = join(good.root, 'dists/bookworm/main/Contents-amd64.gz');
+  const orig = readFileSync(p);
+  const bad = Buffer.from(orig);
+  bad[bad.length - 5] ^= 1;
+  writeFileSync(p, bad);
+  try {
+    const b = await openArchive(opts(good, tempDir('cache')));
+    await t.rejects(b.openIndex('bookworm', 'main/Contents-amd64'), { code: 'E_HASH_MISMATCH', message: /Contents-amd64\.gz: SHA256/ });
+  } finally {
+    writeFileSync(p, orig);
+  }
 });
 
 /**

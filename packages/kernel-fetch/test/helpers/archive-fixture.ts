@@ -32,6 +32,8 @@ export interface FakeSuite {
   listedOnly?: ('xz' | 'gz' | 'none')[];
   /** Pool prefix (default 'pool/main'; security uses 'pool/updates/main'). */
   pool?: string;
+  /** Also write and list main/Contents-amd64.gz (file path -> package), as Debian does. */
+  contents?: boolean;
 }
 
 /** The fixed time every fixture entry carries, so fixtures are deterministic. */
@@ -146,6 +148,12 @@ export async function writeMirror(root: string, suites: FakeSuite[], signers: op
       listed.push([`main/binary-amd64/Packages${suffix[kind]}`, variants[kind]!]);
     }
     for (const kind of s.listedOnly ?? ['none']) listed.push([`main/binary-amd64/Packages${suffix[kind]}`, variants[kind]!]);
+    if (s.contents) {
+      const rows = s.packages.flatMap((p) => Object.keys(p.files ?? { [`usr/share/doc/${p.name}/README`]: '' }).map((f) => `${f.padEnd(60)} misc/${p.name}`));
+      const gz = gzipSync(Buffer.from(rows.sort().join('\n') + '\n'));
+      writeFileSync(join(root, 'dists', s.suite, 'main', 'Contents-amd64.gz'), gz);
+      listed.push(['main/Contents-amd64.gz', gz]);
+    }
     await writeRelease(root, s, listed, signers);
   }
   return { root, url: pathToFileURL(root).href, debs };
@@ -206,6 +214,7 @@ export function standardSuites(): FakeSuite[] {
   return [
     {
       suite: 'bookworm',
+      contents: true,
       packages: [
         { name: 'app', version: '1.0-1', depends: 'libfoo (>= 1.1) | libalt, virt-thing (>= 2), libc6' },
         { name: 'libfoo', version: '1.0-1', preDepends: 'libc6 (>= 2.36)' },
