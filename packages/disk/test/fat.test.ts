@@ -194,3 +194,39 @@ t.test('bad inputs: one-line errors with codes', async (t) => {
   liar.fileFrom('x', 10, { kind: 'bytes', bytes: Buffer.alloc(20) });
   await t.rejects(collect(emitFat(planFat(liar))), { code: /^E_/ });
 });
+
+t.test('seeded random trees: fsck.fat clean, every file read back', async (t) => {
+  const seed = Number(process.env.FAT_FUZZ_SEED ?? 20261125);
+  t.comment(`FAT_FUZZ_SEED=${seed}`);
+  let s = seed >>> 0;
+  const rnd = (n: number): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s >>> 8) % n; };
+  const alphabet = 'abcXYZ019 ._-~é';
+  for (let round = 0; round < 4; round++) {
+    const dir = tempDir(t);
+    const tree = new FileTree({ mtime: 315532800 + rnd(2e9) });
+    const files = new Map<string, Buffer>();
+    const dirs = [''];
+    for (let i = 0; i < 40; i++) {
+      let name = '';
+      const len = 1 + rnd(30);
+      for (let k = 0; k < len; k++) name += alphabet[rnd(alphabet.length)];
+      name = name.replace(/^[ .]+|[ .]+$/g, '') || `n${i}`;
+      const parent = dirs[rnd(dirs.length)]!;
+      const path = parent ? `${parent}/${name}` : name;
+      if ([...files.keys(), ...dirs].some((p) => p.toUpperCase() === path.toUpperCase() || path.toUpperCase().startsWith(`${p.toUpperCase()}/`) && files.has(p))) continue;
+      if (rnd(4) === 0) { tree.mkdirp(path); dirs.push(path); continue; }
+      const b = bytes(`${seed}/${round}/${i}`, rnd(5) === 0 ? 0 : rnd(3) === 0 ? 2048 * (1 + rnd(3)) : rnd(40000));
+      tree.file(path, b);
+      files.set(path, b);
+    }
+    const { img, plan } = await build(dir, tree, round % 2 ? { fatType: 32 } : {});
+    const fsck = run('fsck.fat', ['-n', img]);
+    t.equal(fsck.status, 0, `round ${round} (FAT${plan.geometry.fatType}): ${fsck.out.split('\n').slice(1).join(' / ')}`);
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    t.equal(run('mcopy', ['-s', '-n', '-i', img, '::/', out]).status, 0);
+    let ok = 0;
+    for (const [p, content] of files) if (readFileSync(join(out, p)).equals(content)) ok++;
+    t.equal(ok, files.size, `round ${round}: all ${files.size} files read back`);
+  }
+});
