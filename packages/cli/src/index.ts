@@ -9,3 +9,4 @@ export { detectApp, type DetectedApp } from './app/index.js';
 export * from './app/errors.js';
 export { splitWords, shQuote } from './init/shell.js';
 export { openDebianJdk, debianJdk, localJdk, type DebianJdk } from './runtime/jdk.js';
+export * from './qemu/index.js';

@@ -58,9 +58,11 @@ t.test('neither a JAR nor an ELF', async (t) => {
   expectOneLineError(t, mkimage([txt, '-o', out]), /JAR|ELF/, out);
 });
 
-t.test('an output whose directory does not exist', async (t) => {
-  const out = join(dir, 'missing-dir', 'out');
-  expectOneLineError(t, mkimage([good, '-o', out]), /missing-dir/, out);
+t.test('an output that cannot be written (its parent is a file)', async (t) => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const out = join(file, 'out');
+  expectOneLineError(t, mkimage([good, '-o', out]), /a-file.*not writable/, out);
 });
 
 t.test('a bad --env name', async (t) => {

@@ -4,7 +4,8 @@
 //   inspect the app -> resolve Debian parts -> download + unpack (verified, cached) -> kernel and
 //   module closure -> runtime (jlinked JRE for a JAR) -> shared library closure -> file tree ->
 //   write the output atomically.
-import { copyFile, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
 import { FileTree, atomicDirectory, compressInitramfs, cpioStream, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
@@ -197,11 +198,16 @@ function hostnameFrom(appName: string): string {
   return base || 'mkimage';
 }
 
-/** Fails early (before any download) when the output cannot be written. */
+/** Fails early (before any download) when the output cannot be written; creates missing parents. */
 async function checkOutput(output: string): Promise<void> {
   const parent = dirname(output);
-  const st = await stat(parent).catch(() => undefined);
-  if (!st?.isDirectory()) throw new BuildError('E_OUTPUT', `cannot write ${output}: ${parent} is not a directory; create it first`, { path: output });
+  try {
+    await mkdir(parent, { recursive: true });
+    await access(parent, constants.W_OK);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new BuildError('E_OUTPUT', `cannot write ${output}: its directory ${parent} is not writable (${reason}); choose another output path`, { path: output });
+  }
 }
 
 export { splitWords };
