@@ -28,7 +28,7 @@ export interface TransportOptions {
 
 export interface FetchOptions extends TransportOptions {
   total?: number;
-  /** Send If-Modified-Since; a 304 answer returns `{ notModified: true }` and writes nothing. */
+  /** Send If-Modified-Since (http only); a 304 answer returns `{ notModified: true }` and writes nothing. */
   ifModifiedSince?: string;
 }
 
@@ -94,10 +94,7 @@ async function fetchOnce(url: string, dest: string, opts: FetchOptions): Promise
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DownloadError(url, 'not found on the mirror', { missing: true, status: 404 });
       throw new DownloadError(url, (err as Error).message);
     }
-    if (opts.ifModifiedSince && st.mtime.toUTCString() === opts.ifModifiedSince) {
-      return { notModified: true, size: 0, sha256: '' };
-    }
-    lastModified = st.mtime.toUTCString();
+    // No conditional read on file://: reading is as cheap as a stat, and mtimes have 1 s resolution.
     body = createReadStream(p);
   } else {
     let res: Response;
