@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { buildCommand } from './build.js';
 import { fetchCommand } from './fetch.js';
+import { fsCommand } from './fs.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [buildCommand, fetchCommand];
+export const commands: CommandModule<any, any>[] = [buildCommand, fetchCommand, fsCommand];
