@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as openpgp from 'openpgp';
-import { Cache, discard, sha256Hex } from './cache.js';
+import { Cache, discard } from './cache.js';
 import { decompressIndex, type IndexCompression } from './decompress.js';
 import { FormatError, HashMismatchError, InternalError, NotFoundError, OfflineMissError } from './errors.js';
 import { CompactIndex, COMPACT_VERSION, encodeCompact, type PackageIndexView } from './compact-index.js';
@@ -77,7 +77,7 @@ export class SuiteSource {
   private async loadRelease(): Promise<{ release: Release; commit: () => Promise<void> }> {
     const { cache, keys, offline } = this.ctx;
     const url = this.distUrl('InRelease');
-    const key = `release/${sha256Hex(url)}.InRelease`;
+    const key = relative(cache.root, cache.releasePath(url));
     const verify = (text: string): Promise<Release> => verifyInRelease(text, keys, { file: url, suite: this.suite, now: this.ctx.now });
     const readCached = async (rel: string): Promise<string | undefined> => {
       try {

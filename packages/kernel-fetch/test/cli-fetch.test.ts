@@ -20,10 +20,10 @@ async function mirror(edit?: (root: string, m: BuiltMirror) => void): Promise<Bu
   return m;
 }
 
-function run(m: BuiltMirror, args: string[], cache = tempDir('cache')): { status: number | null; stdout: string; stderr: string; cache: string } {
+function run(m: BuiltMirror, args: string[], cache = tempDir('cache'), initCwd = ''): { status: number | null; stdout: string; stderr: string; cache: string } {
   const r = spawnSync(process.execPath, [CLI, 'fetch', ...args, '--mirror', m.url, '--security-mirror', m.url, '--keyring', keyring, '--cache-dir', cache], {
     encoding: 'utf8',
-    env: { ...process.env, INIT_CWD: '', XDG_CACHE_HOME: tempDir('xdg') },
+    env: { ...process.env, INIT_CWD: initCwd, XDG_CACHE_HOME: tempDir('xdg') },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, cache };
 }
@@ -145,4 +145,12 @@ t.test('--lock: written when absent, then used; --update-lock refreshes', async 
   const u = run(good, ['libfoo', '--lock', lock, '--update-lock']);
   t.match(u.stdout, /^libfoo +1\.2-1~deb12u1 /);
   t.match(readFileSync(lock, 'utf8'), /Version: 1\.2-1~deb12u1/);
+});
+
+t.test('relative paths are the user\'s (INIT_CWD, as pnpm sets it), not the workspace root', async (t) => {
+  const user = tempDir('user');
+  const r = run(good, ['busybox-static', '--extract', 'rootfs', '--lock', 'mkimage.lock'], tempDir('cache'), user);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(readFileSync(join(user, 'rootfs/bin/busybox'), 'utf8'), 'not really busybox\n');
+  t.ok(existsSync(join(user, 'mkimage.lock')));
 });
