@@ -46,6 +46,8 @@ export interface ArchiveOptions {
   /** Download retries and first backoff delay (defaults 4 and 500 ms). */
   retries?: number;
   backoffMs?: number;
+  /** Abort and retry an http transfer idle this long (default 30 000 ms). */
+  idleTimeoutMs?: number;
 }
 
 /** A package chosen by resolution: everything needed to fetch and verify it. */
@@ -254,7 +256,7 @@ export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
     keys,
     offline: !!opts.offline,
     now: opts.now,
-    transport: { onProgress: opts.onProgress, onRequest: opts.onRequest, retries: opts.retries, backoffMs: opts.backoffMs },
+    transport: { onProgress: opts.onProgress, onRequest: opts.onRequest, retries: opts.retries, backoffMs: opts.backoffMs, idleTimeoutMs: opts.idleTimeoutMs },
   };
   const sources = new Map(suites.map((s) => [s, new SuiteSource(s, s.endsWith('-security') ? security.url : mirror.url, ctx)]));
   let pins: Map<string, Candidate> | undefined;

@@ -24,6 +24,8 @@ export interface TransportOptions {
   retries?: number;
   /** First backoff delay in ms, doubled each retry (default 500). */
   backoffMs?: number;
+  /** Abort (and retry) an http transfer that receives nothing for this long (default 30 000 ms). */
+  idleTimeoutMs?: number;
 }
 
 export interface FetchOptions extends TransportOptions {
@@ -85,6 +87,8 @@ async function fetchOnce(url: string, dest: string, opts: FetchOptions): Promise
   let total = opts.total;
   let contentLength: number | undefined;
   let lastModified: string | undefined;
+  let kick = (): void => {};
+  let stop = (): void => {};
   if (url.startsWith('file:')) {
     const p = fileURLToPath(url); // '+' stays literal; only %xx escapes are decoded
     let st;
@@ -100,16 +104,28 @@ async function fetchOnce(url: string, dest: string, opts: FetchOptions): Promise
     let res: Response;
     const headers: Record<string, string> = {};
     if (opts.ifModifiedSince) headers['if-modified-since'] = opts.ifModifiedSince;
+    // A stalled connection must not hang the build: abort when nothing arrives for a while.
+    const abort = new AbortController();
+    const idleMs = opts.idleTimeoutMs ?? 30_000;
+    let idle = setTimeout(() => abort.abort(new Error(`no data for ${idleMs} ms`)), idleMs);
+    kick = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => abort.abort(new Error(`no data for ${idleMs} ms`)), idleMs);
+    };
+    stop = () => clearTimeout(idle);
     try {
-      res = await fetch(url, { headers, redirect: 'follow' });
+      res = await fetch(url, { headers, redirect: 'follow', signal: abort.signal });
     } catch (err) {
+      stop();
       throw new TransientError(`cannot connect: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }
     if (res.status === 304) {
+      stop();
       await res.body?.cancel();
       return { notModified: true, size: 0, sha256: '' };
     }
     if (!res.ok || !res.body) {
+      stop();
       await res.body?.cancel();
       if (res.status === 404 || res.status === 410) throw new DownloadError(url, `HTTP ${res.status}: not found on the mirror`, { missing: true, status: res.status });
       if (TRANSIENT_STATUS.has(res.status)) throw new TransientError(`HTTP ${res.status} ${res.statusText}`);
@@ -129,6 +145,7 @@ async function fetchOnce(url: string, dest: string, opts: FetchOptions): Promise
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       received += chunk.length;
+      kick();
       const now = Date.now();
       if (opts.onProgress && now - lastReport > 100) {
         lastReport = now;
@@ -141,6 +158,8 @@ async function fetchOnce(url: string, dest: string, opts: FetchOptions): Promise
     await pipeline(body, meter, createWriteStream(dest));
   } catch (err) {
     throw new TransientError(`transfer failed after ${received} bytes: ${(err as Error).message}`);
+  } finally {
+    stop();
   }
   if (contentLength !== undefined && received !== contentLength) {
     throw new TransientError(`truncated: got ${received} of ${contentLength} bytes`);

@@ -11,8 +11,12 @@ import { listTree, makeKey, standardSuites, tempDir, writeMirror } from './helpe
 const key = await makeKey();
 const m = await writeMirror(tempDir('mirror'), standardSuites(), [key.privateKey]);
 const seen: { path: string; status: number }[] = [];
-/** Paths that fail: 'truncate' sends half the body then drops the connection; a number is a status to answer once. */
-const faults = new Map<string, 'truncate' | number>();
+/**
+ * Paths that fail: 'truncate' sends half the body then drops the connection; 'stall' sends half and
+ * then nothing; a number is a status to answer once.
+ */
+const faults = new Map<string, 'truncate' | 'stall' | number>();
+const stalled: import('node:http').ServerResponse[] = [];
 
 const server: Server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
@@ -32,6 +36,11 @@ const server: Server = createServer((req, res) => {
   if (req.headers['if-modified-since'] === lastModified) return reply(304);
   seen.push({ path, status: 200 });
   res.writeHead(200, { 'content-length': st.size, 'last-modified': lastModified });
+  if (fault === 'stall') {
+    stalled.push(res);
+    createReadStream(file, { start: 0, end: Math.floor(st.size / 2) }).on('data', (c) => res.write(c));
+    return;
+  }
   if (fault === 'truncate') {
     createReadStream(file, { start: 0, end: Math.floor(st.size / 2) }).on('data', (c) => res.write(c)).on('end', () => res.destroy());
     return;
@@ -39,7 +48,10 @@ const server: Server = createServer((req, res) => {
   createReadStream(file).pipe(res);
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-t.teardown(() => server.close());
+t.teardown(() => {
+  for (const r of stalled) r.destroy();
+  server.close();
+});
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const opts = (cacheDir: string, extra: Partial<ArchiveOptions> = {}): ArchiveOptions => ({
   mirror: url, securityMirror: url, cacheDir, trustedKeys: [key.armored], aptDir: false, env: {}, retries: 2, backoffMs: 1, ...extra,
@@ -86,4 +98,16 @@ t.test('a transfer cut short every time fails with E_DOWNLOAD and leaves nothing
 t.test('a suite the mirror does not have', async (t) => {
   const a = await openArchive(opts(tempDir('cache'), { suite: 'trixie' }));
   await t.rejects(a.resolve(['app']), { code: 'E_NOT_FOUND', message: /dists\/trixie(-updates|-security)?\/InRelease: no such suite on http/ });
+});
+
+t.test('a stalled transfer is aborted after the idle timeout and retried', async (t) => {
+  const cache = tempDir('cache');
+  const a = await openArchive(opts(cache, { idleTimeoutMs: 300, retries: 1 }));
+  const [p] = await a.resolve(['libalt']);
+  const path = `/${m.debs.get('libalt=3.0-1')!.filename}`;
+  faults.set(path, 'stall');
+  const err = await a.download(p!).catch((e: unknown) => e);
+  faults.delete(path);
+  t.match(err, { code: 'E_DOWNLOAD', message: /libalt_3\.0-1_amd64\.deb: transfer failed after \d+ bytes: .*no data for 300 ms.* \(gave up after 2 attempts\)$/ });
+  t.same(listTree(cache).filter((x) => x.includes('.tmp-')), []);
 });
