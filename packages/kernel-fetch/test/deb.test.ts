@@ -16,6 +16,12 @@ async function failure(p: Promise<unknown>): Promise<Error & { code?: string; da
   );
 }
 
+// Parents the archive does not list get the extraction time as mtime, on both sides: the two tools
+// run a moment apart (a second boundary may fall between them), so those mtimes are not compared.
+const LISTED = new Set(SAMPLE.map((e) => e.name.replace(/^\.\//, '').replace(/\/$/, '')));
+const listedMtimesOnly = (s: ReturnType<typeof snapshot>): ReturnType<typeof snapshot> =>
+  Object.fromEntries(Object.entries(s).map(([p, i]) => [p, LISTED.has(p) ? i : { ...i, mtime: 0 }]));
+
 for (const kind of ['xz', 'gz', 'zst', 'none'] as const) {
   t.test(`data.tar${kind === 'none' ? '' : `.${kind}`}: extractDeb equals dpkg-deb -x`, async (t) => {
     const dir = t.testdir({});
@@ -27,7 +33,7 @@ for (const kind of ['xz', 'gz', 'zst', 'none'] as const) {
     t.equal(r.entries, SAMPLE.length - 1, 'every entry but the root');
     const ref = snapshot(join(dir, 'ref'));
     const ours = snapshot(join(dir, 'ours'));
-    t.same(ours, ref, 'types, modes, owners, mtimes, contents, link targets, hard-link groups');
+    t.same(listedMtimesOnly(ours), listedMtimesOnly(ref), 'types, modes, owners, mtimes, contents, link targets, hard-link groups');
     // The comparison is not vacuous: the tree holds what the fixture says.
     t.equal(ours['usr/bin/tool']?.mode, '4755', 'setuid kept');
     t.equal(ours['usr/bin/other']?.mode, '2711', 'setgid kept');

@@ -49,15 +49,23 @@ export interface XzExports {
 }
 
 let instance: XzExports | undefined;
+let compiled: object | undefined;
 
-/** The shared wasm instance, compiled synchronously on first use (~20 KB of code). */
-export function xzWasm(): XzExports {
-  if (instance) return instance;
+/** The compiled wasm module (~20 KB of code), compiled synchronously once; worker threads get it too. */
+export function xzWasmModule(): object {
+  if (compiled) return compiled;
   const require = createRequire(import.meta.url);
   const file = require.resolve('xz-decompress');
   const m = /data:application\/wasm;base64,([A-Za-z0-9+/=]+)/.exec(readFileSync(file, 'latin1'));
   if (!m) throw new CompressInternalError(`no embedded wasm module found in ${file}; xz-decompress changed its layout`);
-  const module = new WA.Module(Buffer.from(m[1]!, 'base64'));
+  compiled = new WA.Module(Buffer.from(m[1]!, 'base64'));
+  return compiled;
+}
+
+/** The shared wasm instance of this thread. */
+export function xzWasm(): XzExports {
+  if (instance) return instance;
+  const module = xzWasmModule();
   const exports = new WA.Instance(module, {}).exports as unknown as XzExports;
   for (const name of ['create_context', 'destroy_context', 'supply_input', 'get_next_output'] as const) {
     if (typeof exports[name] !== 'function') throw new CompressInternalError(`xz-decompress wasm lacks export ${name}`);

@@ -2,6 +2,7 @@
 // "data.tar[.gz|.xz|.zst]"; members whose name starts with "_" may sit between them and are ignored.
 import { createReadStream } from 'node:fs';
 import { compressionFromName, decompressStream, type CompressionKind } from '../compress/index.js';
+import { planXzFileRegion, xzDecompressFile } from '../compress/xz-parallel.js';
 import { readAr, type ArMember } from './ar.js';
 import { parseControl, type DebControl } from './control.js';
 import { DebFormatError } from './errors.js';
@@ -68,7 +69,11 @@ export async function* readDebEntries(debPath: string, opts: { member?: 'data' |
   const want = opts.member ?? 'data';
   for await (const m of debTarMembers(debPath)) {
     if (m.kind !== want) continue;
-    const body = decompressStream(m.compression, m.member.body, { what: `${debPath}: ${m.name}` });
+    const what = `${debPath}: ${m.name}`;
+    // A .deb is a file: an xz data.tar's blocks can be found from its Index and decoded in parallel.
+    // Anything unusual (truncated file, one stream of several, damaged Index) takes the streaming path.
+    const plan = m.compression === 'xz' && want === 'data' ? await planXzFileRegion(debPath, m.member.offset, m.member.header.size) : undefined;
+    const body = plan ? xzDecompressFile(debPath, m.member.offset, plan, what) : decompressStream(m.compression, m.member.body, { what });
     yield* readTarEntries(body, debPath, m.name);
     return;
   }

@@ -1,0 +1,141 @@
+// Block-parallel xz decoding of a region of a file (e.g. a .deb's data.tar.xz member). xz streams
+// made by multi-threaded xz (Debian's packages are) hold several independent blocks, listed with
+// their sizes in the Index at the end of the stream. Each block goes to a worker thread, which
+// decodes it as a standalone one-block stream with all of xz's checks; this generator hands the
+// output out strictly in order. Memory: at most `cap` undelivered bytes per worker, plus one read buffer.
+import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CompressInternalError, DecompressError } from './errors.js';
+import { blockStreamSuffix, planXzStream, type XzPlan } from './xz-index.js';
+import { CTX, XZ_RET_REASON, xzWasmModule } from './xz-wasm.js';
+import { XzDecoder } from './xz.js';
+import { xzBlockWorker, type XzJob, type XzWorkerData, type XzWorkerMessage } from './xz-worker.js';
+
+export interface XzParallelOptions {
+  /** Worker threads; default: the machine's parallelism, at most 4, at most one per block. */
+  threads?: number;
+  /** Undelivered output bytes a worker may hold before it waits (default 32 MiB). */
+  cap?: number;
+}
+
+const DEFAULT_MAX_THREADS = 4;
+/** Lets a worker finish a typical 24 MiB block (xz -T's default block size for -6) ahead of the reader. */
+const DEFAULT_CAP = 32 * 1024 * 1024;
+const OUT_CHUNK = 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
+
+// tsx (used by the tests) compiles with keepNames, which wraps nested functions in __name(...).
+const WORKER_SOURCE = `const __name = (f) => f;\n(${xzBlockWorker.toString()})();\n`;
+
+interface BlockState {
+  chunks: Uint8Array[];
+  done: boolean;
+  error?: { code: number; inputBytes: number };
+  worker: number;
+}
+
+/**
+ * The block layout of the xz stream in bytes [offset, offset + length) of the file `path`, when it
+ * is one stream whose footer and Index are intact; undefined otherwise (decode it sequentially).
+ */
+export async function planXzFileRegion(path: string, offset: number, length: number): Promise<XzPlan | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (offset + length > size) return undefined;
+    return await planXzStream(length, async (position, n) => {
+      const buf = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(buf, 0, n, offset + position);
+      return buf.subarray(0, bytesRead);
+    });
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Decodes the xz stream stored at `offset` in the file `path`, laid out as `plan` says
+ * (planXzStream). Throws DecompressError naming `what` for damaged blocks.
+ */
+export async function* xzDecompressFile(path: string, offset: number, plan: XzPlan, what: string, opts: XzParallelOptions = {}): AsyncGenerator<Uint8Array> {
+  new XzDecoder(what).dispose(); // checks the wasm ABI the workers rely on, in this thread, with its error
+  const n = Math.max(1, Math.min(opts.threads ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS), plan.blocks.length));
+  const cap = opts.cap ?? DEFAULT_CAP;
+  const states: BlockState[] = plan.blocks.map(() => ({ chunks: [], done: false, worker: -1 }));
+  const flows: Int32Array[] = [];
+  const workers: Worker[] = [];
+  let fatal: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  let next = 0;
+  const assign = (w: number): void => {
+    if (next >= plan.blocks.length || fatal !== undefined) return;
+    const block = next++;
+    const b = plan.blocks[block]!;
+    states[block]!.worker = w;
+    const job: XzJob = { block, position: offset + b.offset, size: b.size, header: plan.header, suffix: blockStreamSuffix(plan, b) };
+    workers[w]!.postMessage(job);
+  };
+
+  try {
+    const module = xzWasmModule();
+    for (let w = 0; w < n; w++) {
+      const flow = new SharedArrayBuffer(8);
+      flows.push(new Int32Array(flow));
+      const data: XzWorkerData = { module, path, ctx: CTX, flow, cap, outChunk: OUT_CHUNK, readChunk: READ_CHUNK };
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
+      workers.push(worker);
+      worker.on('message', (m: XzWorkerMessage) => {
+        const s = states[m.block]!;
+        if (m.type === 'data') s.chunks.push(m.bytes);
+        else if (m.type === 'end') s.done = true;
+        else s.error = { code: m.code, inputBytes: m.inputBytes };
+        if (m.type !== 'data') assign(w);
+        notify();
+      });
+      worker.on('error', (err) => {
+        fatal ??= err;
+        notify();
+      });
+      worker.on('exit', (code) => {
+        fatal ??= new CompressInternalError(`xz worker thread exited (code ${code}) while decoding ${what}`);
+        notify();
+      });
+    }
+    for (let w = 0; w < n; w++) assign(w);
+
+    for (let block = 0; block < states.length; block++) {
+      const s = states[block]!;
+      for (;;) {
+        const chunk = s.chunks.shift();
+        if (chunk) {
+          yield chunk;
+          Atomics.sub(flows[s.worker]!, 0, chunk.length);
+          Atomics.notify(flows[s.worker]!, 0);
+          continue;
+        }
+        if (s.error) {
+          const reason = XZ_RET_REASON[s.error.code] ?? `xz_ret ${s.error.code}`;
+          // inputBytes counts the Stream Header the worker fed before the block.
+          const at = plan.blocks[block]!.offset + s.error.inputBytes - plan.header.length;
+          throw new DecompressError({ what, format: 'xz', reason: `${reason}, in block ${block + 1} of ${states.length}, after ${at} input bytes` });
+        }
+        if (s.done) break;
+        if (fatal !== undefined) throw fatal;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    }
+  } finally {
+    for (const f of flows) {
+      Atomics.store(f, 1, 1);
+      Atomics.notify(f, 0);
+    }
+    for (const w of workers) w.removeAllListeners();
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

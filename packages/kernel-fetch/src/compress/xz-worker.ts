@@ -1,0 +1,145 @@
+// The body of an xz block-decoding worker thread. It runs from its source text (`eval: true`), so it
+// works the same from dist/ and from the TypeScript sources under tsx: nothing outside this function
+// is referenced, everything it needs comes in `workerData` (the compiled wasm module included).
+//
+// Protocol. In: a job per block {block, position, size, header, suffix}: read `size` bytes of the file at
+// `position`, decode header + bytes + suffix as one xz stream (see blockStreamSuffix in xz-index.ts).
+// Out: {type:'data', block, bytes} chunks in order, then {type:'end', block} or
+// {type:'error', block, code, inputBytes}. Flow control: `flow[0]` counts bytes posted and not yet
+// consumed by the reader; above `cap` the worker sleeps on it. `flow[1] = 1` asks it to stop.
+
+/** What the main thread passes to each worker. */
+export interface XzWorkerData {
+  module: object;
+  path: string;
+  /** Word indexes of the DecompressionContext fields (CTX in xz-wasm.ts). */
+  ctx: { bufSize: number; inPtr: number; inPos: number; inSize: number; outPtr: number; outPos: number };
+  flow: SharedArrayBuffer;
+  cap: number;
+  /** Output is posted in chunks of this many bytes (fewer messages than the wasm's 64 KiB). */
+  outChunk: number;
+  readChunk: number;
+}
+
+export interface XzJob {
+  block: number;
+  position: number;
+  size: number;
+  header: Uint8Array;
+  suffix: Uint8Array;
+}
+
+export type XzWorkerMessage =
+  | { type: 'data'; block: number; bytes: Uint8Array }
+  | { type: 'end'; block: number }
+  | { type: 'error'; block: number; code: number; inputBytes: number };
+
+export function xzBlockWorker(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const fs = require('node:fs') as typeof import('node:fs');
+  const d = workerData as XzWorkerData;
+  const C = d.ctx;
+  const flow = new Int32Array(d.flow);
+  const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
+  const wasm = new WA.Instance(d.module, {}).exports as {
+    memory: { buffer: ArrayBuffer };
+    create_context(): number;
+    destroy_context(ctx: number): void;
+    supply_input(ctx: number, n: number): void;
+    get_next_output(ctx: number): number;
+  };
+  const fd = fs.openSync(d.path, 'r');
+  const port = parentPort!;
+  const XZ_OK = 0;
+  const XZ_STREAM_END = 1;
+  const XZ_DATA_ERROR = 7;
+  const XZ_BUF_ERROR = 8;
+  const STOPPED = -1;
+
+  port.on('message', (job: XzJob) => {
+    const ctx = wasm.create_context();
+    const words = (): Uint32Array => new Uint32Array(wasm.memory.buffer, ctx, 8);
+    const bufSize = words()[C.bufSize]!;
+    let inputBytes = 0;
+    let ended = false;
+    let out = new Uint8Array(d.outChunk);
+    let outLen = 0;
+
+    const post = (): void => {
+      if (outLen === 0) return;
+      const bytes = out.subarray(0, outLen);
+      Atomics.add(flow, 0, outLen);
+      port.postMessage({ type: 'data', block: job.block, bytes }, [out.buffer]);
+      out = new Uint8Array(d.outChunk);
+      outLen = 0;
+      for (;;) {
+        if (Atomics.load(flow, 1) !== 0) throw STOPPED;
+        const v = Atomics.load(flow, 0);
+        if (v <= d.cap) break;
+        Atomics.wait(flow, 0, v, 1000);
+      }
+    };
+    const run = (finishing: boolean): void => {
+      for (;;) {
+        const ret = wasm.get_next_output(ctx);
+        const w = words(); // memory may have grown
+        const outPos = w[C.outPos]!;
+        if (outPos > 0) {
+          const src = new Uint8Array(wasm.memory.buffer, w[C.outPtr]!, outPos);
+          for (let off = 0; off < outPos; ) {
+            const n = Math.min(outPos - off, out.length - outLen);
+            out.set(src.subarray(off, off + n), outLen);
+            outLen += n;
+            off += n;
+            if (outLen === out.length) post();
+          }
+          words()[C.outPos] = 0;
+        }
+        if (ret === XZ_STREAM_END) {
+          ended = true;
+          return;
+        }
+        if (ret !== XZ_OK) throw ret;
+        const w2 = words();
+        if (w2[C.inPos] === w2[C.inSize] && outPos !== bufSize) {
+          if (finishing) throw XZ_BUF_ERROR;
+          return;
+        }
+      }
+    };
+    const feed = (bytes: Uint8Array): void => {
+      for (let off = 0; off < bytes.length; ) {
+        if (ended) throw XZ_DATA_ERROR; // bytes after the stream end: the block is longer than its Index record
+        const n = Math.min(bufSize, bytes.length - off);
+        new Uint8Array(wasm.memory.buffer).set(bytes.subarray(off, off + n), words()[C.inPtr]!);
+        wasm.supply_input(ctx, n);
+        off += n;
+        inputBytes += n;
+        run(false);
+      }
+    };
+    try {
+      feed(job.header);
+      const buf = new Uint8Array(d.readChunk);
+      for (let done = 0; done < job.size; ) {
+        const got = fs.readSync(fd, buf, 0, Math.min(buf.length, job.size - done), job.position + done);
+        if (got === 0) throw XZ_BUF_ERROR;
+        feed(buf.subarray(0, got));
+        done += got;
+      }
+      feed(job.suffix);
+      wasm.supply_input(ctx, 0); // end of input: xz_dec_catrun's `finish`
+      run(true);
+      if (!ended) throw XZ_BUF_ERROR;
+      post();
+      port.postMessage({ type: 'end', block: job.block });
+    } catch (err) {
+      if (err === STOPPED) return;
+      if (typeof err !== 'number') throw err;
+      port.postMessage({ type: 'error', block: job.block, code: err, inputBytes });
+    } finally {
+      wasm.destroy_context(ctx);
+    }
+  });
+}
