@@ -11,7 +11,7 @@ import {
   FAT32_FSINFO_SECTOR, Fat16BootSector, Fat32BootSector, FSI_LEAD_SIG, FSI_STRUC_SIG, FSI_TRAIL_SIG, FSI_UNKNOWN, FsInfo,
   MEDIA_FIXED, NOT_BOOTABLE_CODE,
 } from './bpb.js';
-import { ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, DIR_ENTRY_SIZE, ShortDirEntry, encodeLongEntries, fatDateTime } from './dirent.js';
+import { ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_HIDDEN, ATTR_READ_ONLY, ATTR_SYSTEM, ATTR_VOLUME_ID, DIR_ENTRY_SIZE, ShortDirEntry, encodeLongEntries, fatDateTime } from './dirent.js';
 import { NUM_FATS } from './geometry.js';
 import type { FatNode, FatPlan } from './plan.js';
 
@@ -27,8 +27,17 @@ export function emitFat(plan: FatPlan): AsyncIterable<Uint8Array> {
   return exactly('FAT volume', plan.sizeBytes, steps(plan), true);
 }
 
-/** The boot sector (sector 0; FAT32 also keeps a copy in sector 6). */
+/** The boot sector (sector 0; FAT32 also keeps a copy in sector 6), after the plan's boot sector hook. */
 export function bootSector(plan: FatPlan): Uint8Array {
+  const std = standardBootSector(plan);
+  if (!plan.bootSectorHook) return std;
+  const out = plan.bootSectorHook(std, plan);
+  bug(out.length === BYTES_PER_SECTOR, `boot sector hook returned ${out.length} bytes`);
+  return out;
+}
+
+/** Our boot sector: BPB plus the not-bootable stub. */
+export function standardBootSector(plan: FatPlan): Uint8Array {
   const g = plan.geometry;
   const common = {
     oemName: asciiField(OEM_NAME, 8),
@@ -155,7 +164,8 @@ export function encodeDirectory(plan: FatPlan, dir: FatNode, room: number): Uint
   for (const c of dir.children) {
     if (c.needsLong) at = encodeLongEntries(c.name, c.short, buf, at);
     const isDir = c.entry.type === 'dir';
-    short(c.short, isDir ? ATTR_DIRECTORY : ATTR_ARCHIVE, c.firstCluster, isDir ? 0 : c.size, c.mtime);
+    const extra = (plan.attributes?.get(c.path) ?? 0) & (ATTR_READ_ONLY | ATTR_HIDDEN | ATTR_SYSTEM);
+    short(c.short, (isDir ? ATTR_DIRECTORY : ATTR_ARCHIVE) | extra, c.firstCluster, isDir ? 0 : c.size, c.mtime);
   }
   bug(at === dir.size, `${dir.path}: encoded ${at} directory bytes, planned ${dir.size}`);
   return buf;

@@ -47,6 +47,14 @@ export interface FatOptions {
   hiddenSectors?: number;
   /** BS_VolID; default derived from the tree's names, sizes, times and the label. */
   volumeId?: number;
+  /** Extra DIR_Attr bits per tree path (ATTR_READ_ONLY | ATTR_HIDDEN | ATTR_SYSTEM), e.g. for ldlinux.sys. */
+  attributes?: ReadonlyMap<string, number>;
+  /**
+   * Replaces the boot sector after it is built (a boot loader's code merged with our BPB, as
+   * `syslinux --install` does). Gets the standard sector and the plan; returns 512 bytes. FAT32's
+   * backup boot sector receives the same bytes.
+   */
+  bootSector?: (standard: Uint8Array, plan: FatPlan) => Uint8Array;
 }
 
 export interface FatPlan {
@@ -65,6 +73,8 @@ export interface FatPlan {
   clusterOffset(cluster: number): number;
   /** Looks a node up by tree path. */
   node(path: string): FatNode | undefined;
+  attributes?: ReadonlyMap<string, number>;
+  bootSectorHook?: (standard: Uint8Array, plan: FatPlan) => Uint8Array;
 }
 
 const NO_LABEL = 'NO NAME    ';
@@ -195,6 +205,8 @@ export function planFat(tree: FileTree, o: FatOptions = {}): FatPlan {
     usedClusters: next - 2,
     clusterOffset: (c) => (g.firstDataSector + (c - 2) * g.sectorsPerCluster) * BYTES_PER_SECTOR,
     node: (p) => nodes.get(p),
+    ...(o.attributes ? { attributes: o.attributes } : {}),
+    ...(o.bootSector ? { bootSectorHook: o.bootSector } : {}),
   };
 }
 
