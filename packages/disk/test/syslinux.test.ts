@@ -82,7 +82,7 @@ t.test('addSyslinux: fsck clean, files and attributes in place, patched in the i
     const f = run('fsck.fat', ['-n', img]);
     t.equal(f.status, 0, `FAT${type}: ${f.out}`);
     const attrs = run('mattrib', ['-i', img, '::/ldlinux.sys']).out;
-    t.match(attrs, /^A\s+SHR\s/m, `FAT${type} ldlinux.sys is system, hidden, read-only: ${attrs.trim()}`);
+    t.match(attrs, /^\s*A\s+SHR\s/m, `FAT${type} ldlinux.sys is system, hidden, read-only: ${attrs.trim()}`);
     const bytes = await collect(emitFat(plan));
     const node = plan.node('ldlinux.sys')!;
     const off = plan.clusterOffset(node.firstCluster);
