@@ -49,6 +49,14 @@ t.test('drops to the app user with only CAP_NET_BIND_SERVICE', { skip: process.g
   t.equal(caps.length, 4);
 });
 
+t.test('enters the working directory; a missing one fails with one line', async (t) => {
+  const ok = spawnSync(install('cd', buildLauncher({ workdir: '/usr/share' })), ['/bin/pwd'], { encoding: 'utf8' });
+  t.equal(ok.stdout, '/usr/share\n');
+  const bad = spawnSync(install('cd-missing', buildLauncher({ workdir: '/nonexistent/dir' })), ['/bin/pwd'], { encoding: 'utf8' });
+  t.equal(bad.status, 127);
+  t.equal(bad.stderr, 'mkimage launcher: cannot enter the working directory /nonexistent/dir\n');
+});
+
 t.test('a missing app: one line on stderr, status 127', async (t) => {
   const path = install('missing', buildLauncher());
   const r = spawnSync(path, ['/nonexistent/app'], { encoding: 'utf8' });

@@ -2,7 +2,10 @@
 // /etc files glibc and the JVM read, and the init stage itself (busybox, init script, launcher).
 import type { FileTree } from '@mkimage/rootfs';
 import { buildLauncher } from '../init/launcher.js';
-import { BUSYBOX_PATH, INIT_DIR, LAUNCHER_PATH, UDHCPC_SCRIPT_PATH, initScript, udhcpcScript, type InitOptions } from '../init/script.js';
+import { CMDLINE_AWK, DOTENV_AWK } from '../init/dotenv.js';
+import {
+  BUSYBOX_PATH, CMDLINE_AWK_PATH, DOTENV_AWK_PATH, INIT_DIR, LAUNCHER_PATH, UDHCPC_SCRIPT_PATH, initScript, udhcpcScript, type InitOptions,
+} from '../init/script.js';
 
 /** Files the init stage writes at boot into /run (a tmpfs), linked from a root that may be read-only. */
 const RUNTIME_ETC = ['hosts', 'resolv.conf', 'hostname'];
@@ -42,6 +45,9 @@ export function addInitStage(tree: FileTree, o: InitStageOptions): void {
   tree.dir(INIT_DIR, { mode: 0o700 });
   tree.hostFile(BUSYBOX_PATH, o.busybox.path, o.busybox.size, { mode: 0o755 });
   tree.file(UDHCPC_SCRIPT_PATH, udhcpcScript(), { mode: 0o755 });
-  tree.file(LAUNCHER_PATH, buildLauncher(o.user ? { user: { uid: o.user.uid, gid: o.user.gid } } : {}), { mode: 0o755 });
+  tree.file(DOTENV_AWK_PATH, DOTENV_AWK, { mode: 0o644 });
+  tree.file(CMDLINE_AWK_PATH, CMDLINE_AWK, { mode: 0o644 });
+  const launcher = buildLauncher({ workdir: o.workdir, ...(o.user ? { user: { uid: o.user.uid, gid: o.user.gid } } : {}) });
+  tree.file(LAUNCHER_PATH, launcher, { mode: 0o755 });
   tree.file('init', initScript(o), { mode: 0o755 });
 }

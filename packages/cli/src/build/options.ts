@@ -11,7 +11,7 @@ export const COMPRESSIONS = ['gzip', 'none', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
 /** Drivers every image loads when the kernel has them as modules (built-ins are skipped). */
-export const DEFAULT_MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'virtio_rng', 'ena', 'nvme'];
+export const DEFAULT_MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'virtio_rng', 'ena', 'nvme', 'qemu_fw_cfg'];
 
 export const DEFAULT_KERNEL_PACKAGE = 'linux-image-cloud-amd64';
 export const DEFAULT_SUITE = 'bookworm';

@@ -3,7 +3,8 @@
 // busybox can drop capabilities but not change the user, and any tool left on disk is something to
 // patch and to attack. So the launcher is a ~300-byte static x86-64 program generated here, with the
 // app's uid/gid baked in. It
-//   1. unlinks itself (argv[0]), so no tool is left behind once the app runs;
+//   1. unlinks itself (argv[0]), so no tool is left behind once the app runs, and enters the app's
+//      working directory;
 //   2. unless running as root: keeps capabilities across setresuid, drops supplementary groups,
 //      switches to the app's gid/uid, and keeps only CAP_NET_BIND_SERVICE (effective, permitted,
 //      inheritable and ambient, so it survives execve and the app may bind ports below 1024);
@@ -14,6 +15,7 @@ import { Assembler, Reg } from './x86asm.js';
 /** x86-64 Linux system call numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
 const SYS = {
   write: 1,
+  chdir: 80,
   execve: 59,
   unlink: 87,
   setgroups: 116,
@@ -35,6 +37,8 @@ const CAP_NET_BIND_SERVICE = 10;
 export interface LauncherOptions {
   /** Run the app as this user; `undefined` keeps root. */
   user?: { uid: number; gid: number };
+  /** The app's working directory (switch_root leaves the new root's / as the current one). */
+  workdir?: string;
 }
 
 /** ELF64 constants (System V ABI, include/uapi/linux/elf.h). */
@@ -55,6 +59,10 @@ function program(opts: LauncherOptions): Uint8Array {
   // At entry (System V ABI §3.4.1): [rsp] = argc, [rsp+8] = argv[0], ..., NULL, envp...
   a.loadFromStack(Reg.rbx, 0);
   a.loadFromStack(Reg.rdi, 8).movImm32(Reg.rax, SYS.unlink).syscall(); // errors ignored: a read-only root keeps it
+  if (opts.workdir) {
+    a.leaRip(Reg.rdi, 'workdir').movImm32(Reg.rax, SYS.chdir).syscall();
+    step('chdir');
+  }
 
   if (opts.user) {
     const { uid, gid } = opts.user;
@@ -80,6 +88,7 @@ function program(opts: LauncherOptions): Uint8Array {
 
   const messages: Record<string, string> = {
     execve: 'cannot execute the app (missing file or wrong architecture?)',
+    ...(opts.workdir ? { chdir: `cannot enter the working directory ${opts.workdir}` } : {}),
     ...(opts.user ? {
       keepcaps: 'prctl(PR_SET_KEEPCAPS) failed',
       setgroups: 'setgroups failed',
@@ -104,6 +113,7 @@ function program(opts: LauncherOptions): Uint8Array {
   for (const [name, text] of Object.entries(messages)) {
     a.label(`msg_${name}`).data(Buffer.from(`mkimage launcher: ${text}\n`));
   }
+  if (opts.workdir) a.label('workdir').data([...Buffer.from(opts.workdir), 0]);
   return a.assemble();
 }
 
