@@ -1,7 +1,7 @@
 export * from './errors.js';
 export { crc32 } from './crc32.js';
 export { deriveGuid, derivePartitionGuid, guidToBytes, guidFromBytes, normalizeGuid } from './guid.js';
-export { ZeroChunk, isZeroChunk, zeros, allZero, fromOffsetChunks } from './chunks.js';
+export { ZeroChunk, isZeroChunk, zeros, allZero, fromOffsetChunks, collect } from './chunks.js';
 export { writeImage, writeStream } from './output.js';
 export type { WriteResult, WriteImageOptions } from './output.js';
 export * from './gpt/index.js';
