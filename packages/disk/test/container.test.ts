@@ -2,7 +2,7 @@ import t from 'tap';
 import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { emitDisk, planDisk, ESP_TYPE_GUID, LINUX_ROOT_X86_64_TYPE_GUID, type DiskPlan } from '../src/gpt/index.js';
-import { emitVhdFixed, qcow2, vhdGeometry, type RawSource } from '../src/container/index.js';
+import { emitVhdFixed, qcow2, vhdDynamic, vhdGeometry, VHD_BLOCK_SIZE, type RawSource } from '../src/container/index.js';
 import { zeros } from '../src/chunks.js';
 import { writeImage } from '../src/output.js';
 import { run, tempDir } from './helpers.js';
@@ -109,4 +109,34 @@ t.test('fixed VHD: qemu-img compare equal to raw, footer per spec', async (t) =>
   const again = join(dir, 'again.vhd');
   await writeImage(again, emitVhdFixed(src, { epoch: 1700000000 }));
   t.ok(readAt(again, plan.sizeBytes, 512).equals(footer), 'same footer (unique id from content)');
+});
+
+t.test('dynamic VHD: only blocks with data stored, qemu-img check/compare clean', async (t) => {
+  const dir = tempDir(t);
+  const { plan, src } = sampleDisk();
+  const raw = join(dir, 'disk.img');
+  await writeImage(raw, src.open());
+  const vhd = join(dir, 'dyn.vhd');
+  const { plan: vp, chunks } = await vhdDynamic(src, { epoch: 1700000000 });
+  await writeImage(vhd, chunks, { sparse: false });
+  t.equal(statSync(vhd).size, vp.size);
+  t.ok(vp.blocks <= 8 && vp.blocks >= 3, `${vp.blocks} of ${vp.allocated.length} blocks stored`);
+  t.ok(vp.size < 8 * (VHD_BLOCK_SIZE + 512) + 64 * 1024, 'file holds only the data blocks');
+  const info = JSON.parse(run('qemu-img', ['info', '--output=json', '-f', 'vpc', vhd]).out) as { 'virtual-size': number };
+  t.equal(info['virtual-size'], plan.sizeBytes);
+  const check = run('qemu-img', ['check', '-f', 'vpc', vhd]);
+  t.notMatch(check.out, /error|corrupt|leak/i, check.out);
+  const cmp = run('qemu-img', ['compare', '-f', 'raw', '-F', 'vpc', raw, vhd]);
+  t.equal(cmp.status, 0, cmp.out);
+  t.match(cmp.out, /Images are identical/);
+  // A BAT entry pointing at the wrong block: the data no longer matches.
+  const bytes = readFileSync(vhd);
+  const bad = Buffer.from(bytes);
+  const used = [...vp.allocated.keys()].filter((i) => vp.allocated[i]);
+  const [a, b] = [used[0]!, used[1]!];
+  const ea = bad.readUInt32BE(vp.batOffset + a * 4);
+  bad.writeUInt32BE(bad.readUInt32BE(vp.batOffset + b * 4), vp.batOffset + a * 4);
+  bad.writeUInt32BE(ea, vp.batOffset + b * 4);
+  writeFileSync(join(dir, 'bad.vhd'), bad);
+  t.not(run('qemu-img', ['compare', '-f', 'raw', '-F', 'vpc', raw, join(dir, 'bad.vhd')]).status, 0, 'swapped blocks detected');
 });

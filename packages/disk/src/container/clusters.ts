@@ -1,5 +1,6 @@
 // Splits a byte stream into fixed-size clusters (zero-copy when chunks line up), reporting for each
 // whether it is all zeros. The last cluster may be short when the stream is not a whole number of clusters.
+import type { Hash } from 'node:crypto';
 import { allZero, isZeroChunk } from '../chunks.js';
 
 export interface Cluster {
@@ -47,12 +48,16 @@ export interface RawSource {
   open: () => AsyncIterable<Uint8Array>;
 }
 
-/** Pass 1 of a container write: which clusters hold data (1) and which are zeros (0). */
-export async function scanAllocation(src: RawSource, clusterSize: number): Promise<Uint8Array> {
+/**
+ * Pass 1 of a container write: which clusters hold data (1) and which are zeros (0). With `hash`,
+ * data clusters are fed to it (zero clusters by index only), for ids derived from content.
+ */
+export async function scanAllocation(src: RawSource, clusterSize: number, hash?: Hash): Promise<Uint8Array> {
   const map = new Uint8Array(Math.ceil(src.size / clusterSize));
   let seen = 0;
   for await (const c of clustersOf(src.open(), clusterSize)) {
     if (c.index < map.length && !c.zero) map[c.index] = 1;
+    if (hash) hash.update(c.zero ? `\0zero:${c.index}\0` : c.bytes);
     seen += c.bytes.length;
   }
   if (seen !== src.size) {

@@ -4,3 +4,5 @@ export { emitVhdFixed, encodeVhdFooter, vhdGeometry, vhdChecksum, VhdFooter } fr
 export type { VhdOptions } from './vhd.js';
 export { scanAllocation, clustersOf } from './clusters.js';
 export type { RawSource } from './clusters.js';
+export { vhdDynamic, VhdDynamicHeader, VHD_BLOCK_SIZE } from './vhd-dynamic.js';
+export type { VhdDynamicPlan } from './vhd-dynamic.js';

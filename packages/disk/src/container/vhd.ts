@@ -80,12 +80,12 @@ export interface VhdOptions {
   uniqueId?: Uint8Array;
 }
 
-export function encodeVhdFooter(size: number, uniqueId: Uint8Array, o: VhdOptions = {}): Uint8Array {
+export function encodeVhdFooter(size: number, uniqueId: Uint8Array, o: VhdOptions & { diskType?: number; dataOffset?: number } = {}): Uint8Array {
   const footer = VhdFooter.encode({
     cookie: asciiField(VHD_COOKIE, 8),
     features: VHD_FEATURES_RESERVED,
     fileFormatVersion: VHD_FILE_FORMAT_VERSION,
-    dataOffset: VHD_FIXED_DATA_OFFSET,
+    dataOffset: o.dataOffset !== undefined ? BigInt(o.dataOffset) : VHD_FIXED_DATA_OFFSET,
     timeStamp: Math.max(0, Math.min(0xffffffff, Math.floor((o.epoch ?? VHD_EPOCH) - VHD_EPOCH))),
     creatorApplication: asciiField(o.creatorApplication ?? VHD_DEFAULT_CREATOR_APP, 4, 0),
     creatorVersion: 0x00010000,
@@ -93,7 +93,7 @@ export function encodeVhdFooter(size: number, uniqueId: Uint8Array, o: VhdOption
     originalSize: size,
     currentSize: size,
     ...vhdGeometry(size),
-    diskType: VHD_DISK_TYPE_FIXED,
+    diskType: o.diskType ?? VHD_DISK_TYPE_FIXED,
     checksum: 0,
     uniqueId,
     savedState: 0,
