@@ -140,3 +140,23 @@ t.test('dynamic VHD: only blocks with data stored, qemu-img check/compare clean'
   writeFileSync(join(dir, 'bad.vhd'), bad);
   t.not(run('qemu-img', ['compare', '-f', 'raw', '-F', 'vpc', raw, join(dir, 'bad.vhd')]).status, 0, 'swapped blocks detected');
 });
+
+t.test('sizes that are not whole clusters/blocks', async (t) => {
+  const dir = tempDir(t);
+  const size = (3 << 20) + 512 * 7;
+  const data = Buffer.alloc(size);
+  data.write('start', 0);
+  data.write('end', size - 3);
+  const src: RawSource = { size, open: async function* () { yield data; } };
+  const raw = join(dir, 'odd.img');
+  writeFileSync(raw, data);
+  const q = await qcow2(src);
+  await writeImage(join(dir, 'odd.qcow2'), q.chunks);
+  t.equal(run('qemu-img', ['check', '-f', 'qcow2', join(dir, 'odd.qcow2')]).status, 0);
+  t.match(run('qemu-img', ['compare', '-f', 'raw', '-F', 'qcow2', raw, join(dir, 'odd.qcow2')]).out, /identical/);
+  const v = await vhdDynamic(src);
+  await writeImage(join(dir, 'odd.vhd'), v.chunks);
+  t.match(run('qemu-img', ['compare', '-f', 'raw', '-F', 'vpc', raw, join(dir, 'odd.vhd')]).out, /identical/);
+  t.equal(v.plan.blocks, 2, 'first and last block only');
+  t.throws(() => emitVhdFixed({ size: 1000, open: src.open }), { code: 'E_DISK_OPTION' });
+});
