@@ -2,7 +2,7 @@ export * from './tree.js';
 export {
   planCpio, emitCpio, cpioStream, clampMtime, encodeNewc, decodeNewc, headerBlockSize, CpioFormatError, CpioInternalError,
   CPIO_NEWC_MAGIC, CPIO_TRAILER_NAME, CPIO_HEADER_SIZE, NEWC_FIELDS,
-  type CpioOptions, type CpioLayout, type CpioRecord, type CpioBody, type EmitOptions, type NewcHeader, type NewcField,
+  type CpioOptions, type CpioLayout, type CpioRecord, type EmitOptions, type NewcHeader, type NewcField,
 } from './cpio/index.js';
 export { compressInitramfs, gzipParallel, hasZstd, CompressError, COMPRESSIONS, type Compression, type CompressOptions, type GzipOptions } from './compress/index.js';
 export { treeFromDirectory, treeFromTar, ImportError, type DirectoryImportOptions, type TarImportOptions } from './import/index.js';

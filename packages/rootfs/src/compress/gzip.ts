@@ -40,7 +40,8 @@ function deflateBlock(block: Uint8Array, dictionary: Uint8Array | undefined, lev
       finishFlush: zlib.constants.Z_SYNC_FLUSH, // byte-aligned, not final: the next block continues the stream
       // One output buffer big enough for the whole block: a single threadpool job instead of
       // dozens of 16 KiB round trips that would wait on a busy main thread.
-      chunkSize: block.length + (block.length >> 3) + 1024,
+      // (deflate's worst case adds ~5 bytes per 16 KiB stored block: n/2048 + 1 KiB covers it.)
+      chunkSize: block.length + (block.length >> 11) + 1024,
       ...(dictionary ? { dictionary } : {}),
     }, (err, out) => (err ? reject(err) : resolve(out)));
   });
@@ -53,21 +54,36 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
 
   yield new Uint8Array([GZIP_ID1, GZIP_ID2, GZIP_CM_DEFLATE, 0, 0, 0, 0, 0, xfl(level), GZIP_OS_UNIX]); // FLG 0, MTIME 0
 
-  const inFlight: Promise<Buffer>[] = [];
+  // Input blocks are recycled once their deflate is done (zlib copies the dictionary when the next
+  // block's stream is created), so a run allocates concurrency + 1 blocks, not one per MiB.
+  const inFlight: Array<{ out: Promise<Buffer>; block: Uint8Array }> = [];
+  const spare: Uint8Array[] = [];
   let crc = 0;
   let total = 0;
   let prev: Uint8Array | undefined;
-  let block = new Uint8Array(blockSize);
+  let block: Uint8Array = new Uint8Array(blockSize);
   let used = 0;
+  let finishedPrev: Uint8Array | undefined; // prev's deflate is done; recycle it once the next block took its dictionary
 
   const dispatch = (data: Uint8Array): void => {
     crc = crc32(data, crc);
     total += data.length;
     const dictionary = prev ? prev.subarray(prev.length - Math.min(prev.length, DEFLATE_WINDOW)) : undefined;
-    const p = deflateBlock(data, dictionary, level);
-    p.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
-    inFlight.push(p);
+    const out = deflateBlock(data, dictionary, level);
+    out.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+    inFlight.push({ out, block: data });
+    if (finishedPrev) spare.push(finishedPrev); // its tail was just copied in as the dictionary
+    finishedPrev = undefined;
     prev = data;
+  };
+  const collect = async (): Promise<Buffer> => {
+    const { out, block: done } = inFlight.shift()!;
+    const bytes = await out;
+    if (done.length === blockSize) {
+      if (done === prev) finishedPrev = done; // still the next block's dictionary
+      else spare.push(done);
+    }
+    return bytes;
   };
 
   for await (const chunk of input) {
@@ -79,14 +95,14 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
       off += n;
       if (used === blockSize) {
         dispatch(block);
-        block = new Uint8Array(blockSize);
         used = 0;
-        while (inFlight.length >= concurrency) yield await inFlight.shift()!;
+        while (inFlight.length >= concurrency) yield await collect();
+        block = spare.pop() ?? new Uint8Array(blockSize);
       }
     }
   }
   if (used > 0) dispatch(block.subarray(0, used));
-  while (inFlight.length) yield await inFlight.shift()!;
+  while (inFlight.length) yield await collect();
 
   const trailer = new Uint8Array(EMPTY_FINAL_BLOCK.length + 8);
   trailer.set(EMPTY_FINAL_BLOCK, 0);

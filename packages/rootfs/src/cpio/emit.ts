@@ -20,8 +20,8 @@ export class CpioInternalError extends Error {
 }
 
 const READ_CHUNK = 1 << 20;
+const utf8 = new TextEncoder();
 
-/** Reads exactly `entry.size` bytes of a host file into out[at..], failing if it is shorter or longer. */
 function sourceError(entry: FileEntry, source: string, err: unknown): TreeError {
   if (err instanceof TreeError) return err;
   const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -37,8 +37,38 @@ function checkEof(entry: FileEntry, fd: number, got: number): void {
   }
 }
 
-/** Host-file data: synchronous positional reads (much cheaper than a stream per small file). */
-function* hostFileData(entry: FileEntry, source: string, into?: { buf: Uint8Array; at: number }): Generator<Uint8Array, void> {
+/**
+ * A small host file read straight into the coalescing buffer. Asks for size + 1 bytes: a regular
+ * file returns fewer only at its end, so one read() both fills the data and proves the file is not
+ * longer than declared. `buf` must have room for size + 1 bytes at `at`.
+ */
+function readSmallHostFile(entry: FileEntry, source: string, buf: Uint8Array, at: number): void {
+  let fd: number;
+  try {
+    fd = openSync(source, 'r');
+  } catch (err) {
+    throw sourceError(entry, source, err);
+  }
+  try {
+    let got = 0;
+    for (;;) {
+      const n = readSync(fd, buf, at + got, entry.size + 1 - got, null);
+      got += n;
+      if (n === 0 || got > entry.size) break;
+    }
+    if (got > entry.size) {
+      throw new TreeError(`${entry.path}: source has more than the ${entry.size} bytes declared; did it change during the build?`, { path: entry.path });
+    }
+    if (got < entry.size) checkEof(entry, fd, got);
+  } catch (err) {
+    throw sourceError(entry, source, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Host-file data in fresh 1 MiB chunks, checked against the declared size. */
+function* hostFileData(entry: FileEntry, source: string): Generator<Uint8Array, void> {
   let fd: number;
   try {
     fd = openSync(source, 'r');
@@ -48,19 +78,17 @@ function* hostFileData(entry: FileEntry, source: string, into?: { buf: Uint8Arra
   try {
     let got = 0;
     while (got < entry.size) {
-      // Small files land straight in the caller's coalescing buffer; big ones in fresh 1 MiB chunks.
       const want = Math.min(entry.size - got, READ_CHUNK);
-      const target = into ? into.buf : new Uint8Array(want);
-      const base = into ? into.at + got : 0;
+      const chunk = new Uint8Array(want);
       let filled = 0;
       while (filled < want) {
-        const n = readSync(fd, target, base + filled, want - filled, null);
+        const n = readSync(fd, chunk, filled, want - filled, null);
         if (n === 0) break;
         filled += n;
       }
       got += filled;
       if (filled < want) break;
-      if (!into) yield target;
+      yield chunk;
     }
     checkEof(entry, fd, got);
   } catch (err) {
@@ -86,36 +114,42 @@ export async function* emitCpio(layout: CpioLayout, opts: EmitOptions = {}): Asy
     return out;
   };
 
-  for (const rec of layout.records) {
-    if (emitted + used !== rec.offset) {
-      throw new CpioInternalError(`cpio entry ${new TextDecoder().decode(rec.name)} at offset ${emitted + used}, planned ${rec.offset}`, { expected: rec.offset, actual: emitted + used });
+  const scratch = layout.header(Math.max(layout.count - 1, 0)); // any record: reused for every header
+  for (let i = 0; i < layout.count; i++) {
+    const offset = layout.offsetOf(i);
+    const name = layout.name(i);
+    const header = layout.header(i, scratch);
+    if (emitted + used !== offset) {
+      throw new CpioInternalError(`cpio entry ${name} at offset ${emitted + used}, planned ${offset}`, { expected: offset, actual: emitted + used });
     }
-    const hsize = headerBlockSize(rec.name.length);
+    const hsize = headerBlockSize(header.namesize - 1);
     if (hsize > room()) {
       const out = take();
       if (out) yield out;
       if (hsize > buf.length) buf = new Uint8Array(hsize);
     }
-    used += encodeNewc(rec.header, rec.name, buf, used);
+    used += encodeNewc(header, name, buf, used);
 
-    const size = rec.header.filesize;
+    const size = header.filesize;
+    const inode = layout.carries[i] ? layout.inodes[i] : undefined;
     const padded = pad4(size);
-    if (rec.body.kind === 'symlink') {
+    if (inode?.type === 'symlink') {
       if (padded > room()) {
         const out = take();
         if (out) yield out;
         if (padded > buf.length) buf = new Uint8Array(padded);
       }
-      buf.set(rec.body.target, used);
+      const { written } = utf8.encodeInto(inode.target, buf.subarray(used, used + size));
+      if (written !== size) throw new CpioInternalError(`${name}: symlink target is ${written} bytes, planned ${size}`, { expected: size, actual: written });
       buf.fill(0, used + size, used + padded);
       used += padded;
-    } else if (rec.body.kind === 'file') {
-      const entry = rec.body.entry;
+    } else if (inode?.type === 'file') {
+      const entry = inode;
       const data = entry.data;
-      if (padded <= room() && (data.kind === 'file' || data.kind === 'bytes')) {
-        // Fits: read or copy straight into the coalescing buffer.
+      if (padded + 1 <= room() && (data.kind === 'file' || data.kind === 'bytes')) {
+        // Fits (with one spare byte for the end-of-file probe): read or copy straight into the buffer.
         if (data.kind === 'file') {
-          for (const _ of hostFileData(entry, data.path, { buf, at: used }));
+          readSmallHostFile(entry, data.path, buf, used);
         } else {
           if (data.bytes.length !== size) {
             throw new TreeError(`${entry.path}: source has ${data.bytes.length} bytes, ${size} declared; did it change during the build?`, { path: entry.path });

@@ -56,26 +56,44 @@ export function headerBlockSize(nameBytes: number): number {
   return pad4(CPIO_HEADER_SIZE + nameBytes + 1);
 }
 
-const HEX = '0123456789ABCDEF';
+/** ASCII codes of the upper-case hex digits (GNU cpio and the kernel's gen_init_cpio write upper case). */
+const HEX = new Uint8Array([...'0123456789ABCDEF'].map((c) => c.charCodeAt(0)));
+const utf8 = new TextEncoder();
+const MAGIC = new Uint8Array([...CPIO_NEWC_MAGIC].map((c) => c.charCodeAt(0)));
 
 /**
  * Encodes header + NUL-terminated name + zero padding (to 4 bytes) into `out` at `offset`.
  * Returns the number of bytes written (= headerBlockSize(name.length)).
  */
-export function encodeNewc(h: NewcHeader, name: Uint8Array, out: Uint8Array, offset: number): number {
-  if (h.namesize !== name.length + 1) throw new CpioFormatError(`BUG: namesize ${h.namesize} for a ${name.length}-byte name`, { name: '' });
-  let p = offset;
-  for (let i = 0; i < 6; i++) out[p++] = CPIO_NEWC_MAGIC.charCodeAt(i);
-  for (const f of NEWC_FIELDS) {
+export function encodeNewc(h: NewcHeader, name: string, out: Uint8Array, offset: number): number {
+  const end = offset + headerBlockSize(h.namesize - 1);
+  if (out.length < end) throw new CpioFormatError(`BUG: ${end - offset} bytes needed for the header of ${name}, buffer too small`, { name });
+  out.set(MAGIC, offset);
+  let p = offset + MAGIC.length;
+  for (let i = 0; i < NEWC_FIELDS.length; i++) {
+    const f = NEWC_FIELDS[i]!;
     const v = h[f];
-    if (!Number.isInteger(v) || v < 0 || v > CPIO_FIELD_MAX) {
+    if (!(v >= 0 && v <= CPIO_FIELD_MAX) || !Number.isInteger(v)) {
       throw new CpioFormatError(`BUG: cpio field ${f} = ${v} does not fit 8 hex digits`, { name: '', field: f, value: v });
     }
-    for (let shift = 28; shift >= 0; shift -= 4) out[p++] = HEX.charCodeAt(Math.floor(v / 2 ** shift) & 15);
+    for (let shift = 28; shift >= 0; shift -= 4) out[p++] = HEX[(v >>> shift) & 15]!; // v <= 2^32-1: >>> is exact
   }
-  out.set(name, p);
-  p += name.length;
-  const end = offset + headerBlockSize(name.length);
+  // ASCII names (nearly all) are copied without allocating; anything else goes through TextEncoder.
+  let ascii = name.length === h.namesize - 1;
+  for (let i = 0; ascii && i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f) ascii = false;
+    else out[p + i] = c;
+  }
+  if (ascii) {
+    p += name.length;
+  } else {
+    const { read, written } = utf8.encodeInto(name, out.subarray(p, end));
+    if (read !== name.length || written !== h.namesize - 1) {
+      throw new CpioFormatError(`BUG: namesize ${h.namesize} does not match the ${written}-byte UTF-8 name ${name}`, { name });
+    }
+    p += written;
+  }
   out.fill(0, p, end); // the NUL terminator plus padding
   return end - offset;
 }
