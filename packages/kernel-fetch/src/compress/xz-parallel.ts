@@ -2,7 +2,7 @@
 // made by multi-threaded xz (Debian's packages are) hold several independent blocks, listed with
 // their sizes in the Index at the end of the stream. Each block goes to a worker thread, which
 // decodes it as a standalone one-block stream with all of xz's checks; this generator hands the
-// output out strictly in order. Memory: at most `cap` undelivered bytes per worker, plus one read buffer.
+// output out strictly in order. Memory: `cap` undelivered bytes plus a few chunks, and a read buffer per worker.
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -10,19 +10,25 @@ import { CompressInternalError, DecompressError } from './errors.js';
 import { blockStreamSuffix, planXzStream, type XzPlan } from './xz-index.js';
 import { CTX, XZ_RET_REASON, xzWasmModule } from './xz-wasm.js';
 import { XzDecoder } from './xz.js';
-import { xzBlockWorker, type XzJob, type XzWorkerData, type XzWorkerMessage } from './xz-worker.js';
+import { FLOW_PENDING, FLOW_READING, FLOW_SLOTS, FLOW_STOP, xzBlockWorker, type XzJob, type XzWorkerData, type XzWorkerMessage } from './xz-worker.js';
 
 export interface XzParallelOptions {
   /** Worker threads; default: the machine's parallelism, at most 4, at most one per block. */
   threads?: number;
-  /** Undelivered output bytes a worker may hold before it waits (default 32 MiB). */
+  /** Decoded bytes held for the reader, all workers together, before workers ahead of it wait (default 64 MiB). */
   cap?: number;
 }
 
 const DEFAULT_MAX_THREADS = 4;
-/** Lets a worker finish a typical 24 MiB block (xz -T's default block size for -6) ahead of the reader. */
-const DEFAULT_CAP = 32 * 1024 * 1024;
+/**
+ * Read-ahead: xz -T makes 24 MiB blocks at -6, and the first block of a kernel package (vmlinuz,
+ * incompressible) decodes about as long as the next two or three together, so the other worker(s)
+ * need room for more than two blocks to stay busy meanwhile.
+ */
+const DEFAULT_CAP = 64 * 1024 * 1024;
 const OUT_CHUNK = 1024 * 1024;
+/** Room the block being read gets beyond the cap, in chunks: more than the others overshoot it by (one chunk each). */
+const SLACK_CHUNKS = 8;
 const READ_CHUNK = 1024 * 1024;
 
 // tsx (used by the tests) compiles with keepNames, which wraps nested functions in __name(...).
@@ -63,7 +69,7 @@ export async function* xzDecompressFile(path: string, offset: number, plan: XzPl
   const n = Math.max(1, Math.min(opts.threads ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS), plan.blocks.length));
   const cap = opts.cap ?? DEFAULT_CAP;
   const states: BlockState[] = plan.blocks.map(() => ({ chunks: [], done: false, worker: -1 }));
-  const flows: Int32Array[] = [];
+  const flow = new Int32Array(new SharedArrayBuffer(FLOW_SLOTS * 4));
   const workers: Worker[] = [];
   let fatal: unknown;
   let wake: (() => void) | undefined;
@@ -84,10 +90,9 @@ export async function* xzDecompressFile(path: string, offset: number, plan: XzPl
 
   try {
     const module = xzWasmModule();
+    const slots = { pending: FLOW_PENDING, stop: FLOW_STOP, reading: FLOW_READING };
     for (let w = 0; w < n; w++) {
-      const flow = new SharedArrayBuffer(8);
-      flows.push(new Int32Array(flow));
-      const data: XzWorkerData = { module, path, ctx: CTX, flow, cap, outChunk: OUT_CHUNK, readChunk: READ_CHUNK };
+      const data: XzWorkerData = { module, path, ctx: CTX, flow: flow.buffer as SharedArrayBuffer, slots, cap, slack: Math.max(SLACK_CHUNKS, 2 * n) * OUT_CHUNK, outChunk: OUT_CHUNK, readChunk: READ_CHUNK };
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
       workers.push(worker);
       worker.on('message', (m: XzWorkerMessage) => {
@@ -111,12 +116,14 @@ export async function* xzDecompressFile(path: string, offset: number, plan: XzPl
 
     for (let block = 0; block < states.length; block++) {
       const s = states[block]!;
+      Atomics.store(flow, FLOW_READING, block);
+      Atomics.notify(flow, FLOW_PENDING);
       for (;;) {
         const chunk = s.chunks.shift();
         if (chunk) {
           yield chunk;
-          Atomics.sub(flows[s.worker]!, 0, chunk.length);
-          Atomics.notify(flows[s.worker]!, 0);
+          Atomics.sub(flow, FLOW_PENDING, chunk.length);
+          Atomics.notify(flow, FLOW_PENDING);
           continue;
         }
         if (s.error) {
@@ -131,10 +138,8 @@ export async function* xzDecompressFile(path: string, offset: number, plan: XzPl
       }
     }
   } finally {
-    for (const f of flows) {
-      Atomics.store(f, 1, 1);
-      Atomics.notify(f, 0);
-    }
+    Atomics.store(flow, FLOW_STOP, 1);
+    Atomics.notify(flow, FLOW_PENDING);
     for (const w of workers) w.removeAllListeners();
     await Promise.all(workers.map((w) => w.terminate()));
   }

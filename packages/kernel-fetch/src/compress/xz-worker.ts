@@ -5,8 +5,17 @@
 // Protocol. In: a job per block {block, position, size, header, suffix}: read `size` bytes of the file at
 // `position`, decode header + bytes + suffix as one xz stream (see blockStreamSuffix in xz-index.ts).
 // Out: {type:'data', block, bytes} chunks in order, then {type:'end', block} or
-// {type:'error', block, code, inputBytes}. Flow control: `flow[0]` counts bytes posted and not yet
-// consumed by the reader; above `cap` the worker sleeps on it. `flow[1] = 1` asks it to stop.
+// {type:'error', block, code, inputBytes}. Flow control, shared by all workers: `flow[FLOW_PENDING]`
+// counts bytes posted and not yet consumed by the reader; above `cap` a worker sleeps on it. The worker
+// of the block the reader is on (`flow[FLOW_READING]`) may go `slack` further: more than what other
+// workers can overshoot the cap by (a chunk each), so the block being read always progresses.
+// `flow[FLOW_STOP] = 1` asks every worker to stop.
+
+/** Int32 slots of the shared flow-control array. */
+export const FLOW_PENDING = 0;
+export const FLOW_STOP = 1;
+export const FLOW_READING = 2;
+export const FLOW_SLOTS = 3;
 
 /** What the main thread passes to each worker. */
 export interface XzWorkerData {
@@ -14,8 +23,12 @@ export interface XzWorkerData {
   path: string;
   /** Word indexes of the DecompressionContext fields (CTX in xz-wasm.ts). */
   ctx: { bufSize: number; inPtr: number; inPos: number; inSize: number; outPtr: number; outPos: number };
+  /** Int32Array slots, shared by all workers (FLOW_*: the function body cannot see module constants). */
   flow: SharedArrayBuffer;
+  slots: { pending: number; stop: number; reading: number };
+  /** Undelivered bytes, all workers together, above which workers not decoding the block being read wait. */
   cap: number;
+  slack: number;
   /** Output is posted in chunks of this many bytes (fewer messages than the wasm's 64 KiB). */
   outChunk: number;
   readChunk: number;
@@ -69,15 +82,15 @@ export function xzBlockWorker(): void {
     const post = (): void => {
       if (outLen === 0) return;
       const bytes = out.subarray(0, outLen);
-      Atomics.add(flow, 0, outLen);
+      Atomics.add(flow, d.slots.pending, outLen);
       port.postMessage({ type: 'data', block: job.block, bytes }, [out.buffer]);
       out = new Uint8Array(d.outChunk);
       outLen = 0;
       for (;;) {
-        if (Atomics.load(flow, 1) !== 0) throw STOPPED;
-        const v = Atomics.load(flow, 0);
-        if (v <= d.cap) break;
-        Atomics.wait(flow, 0, v, 1000);
+        if (Atomics.load(flow, d.slots.stop) !== 0) throw STOPPED;
+        const v = Atomics.load(flow, d.slots.pending);
+        if (v <= d.cap + (Atomics.load(flow, d.slots.reading) === job.block ? d.slack : 0)) break;
+        Atomics.wait(flow, d.slots.pending, v, 100);
       }
     };
     const run = (finishing: boolean): void => {
