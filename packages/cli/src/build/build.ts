@@ -5,20 +5,23 @@
 //   module closure -> runtime (jlinked JRE for a JAR) -> shared library closure -> file tree ->
 //   write the output atomically.
 import { constants } from 'node:fs';
-import { access, copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
-import { FileTree, atomicDirectory, compressInitramfs, cpioStream, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
+import { FileTree, atomicDirectory, compressInitramfs, cpioStream, ext4Chunks, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
 import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
 import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime } from '../runtime/java.js';
 import { debianJdk, localJdk } from '../runtime/jdk.js';
 import { BuildError } from './errors.js';
+import { guidToBytes } from '@mkimage/disk';
+import { writeDiskImage } from './disk-image.js';
 import { addBaseLayout, addInitStage } from './image-tree.js';
 import { addKernelModules, kernelFilesIn } from './kernel.js';
 import { planLibraries } from './libraries.js';
 import {
-  APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS,
+  APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS, DISK_PACKAGES,
   type BuildEvent, type BuildOptions, type BuildPart, type BuildResult,
 } from './options.js';
 import { StepTimer } from './timer.js';
@@ -54,11 +57,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const env = envPairs(options.env);
   const user = options.user === 'root' ? undefined : APP_USER;
   const appPath = resolve(options.app);
-  const output = resolve(options.output);
+  const output = options.output === '-' ? '-' : resolve(options.output);
+  if (output === '-' && format !== 'raw' && format !== 'qcow2' && format !== 'vhd' && format !== 'ext4') {
+    throw new BuildError('E_OUTPUT', `-o - (stdout) needs a single-file format; use --format raw`);
+  }
 
   // 1. What the app is.
   const app = await timer.run('inspect', () => detectApp(appPath));
-  await checkOutput(output);
+  if (output !== '-') await checkOutput(output);
 
   // 2. Debian parts, verified through the signed chain and cached.
   const archive = await timer.run('resolve', () => openArchive({
@@ -72,31 +78,37 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (app.kind === 'jar' && !options.jdk && !jdk) {
     throw new BuildError('E_NO_JDK', `no default OpenJDK known for suite ${suite}; pass --jdk PATH to a local JDK, or use --suite bookworm|trixie`);
   }
-  const { kernel, busybox, runtime } = await timer.run('resolve', async () => {
+  const isDisk = format === 'raw' || format === 'qcow2' || format === 'vhd';
+  const { kernel, busybox, runtime, boot } = await timer.run('resolve', async () => {
     const kernel = await resolveKernel(archive, { flavour });
     const [busybox] = await archive.resolve(['busybox-static']);
     // A JAR needs the JDK (for jdeps/jlink) unless --jdk names a local one; its libraries come from
     // the same packages. An ELF app starts from glibc; other libraries come via Contents.
     const runtimeNames = app.kind === 'jar' ? [...(jdk?.packages ?? []), ...JDK_TOOL_LIBRARIES] : ['libc6', 'libgcc-s1'];
     const runtime = await archive.resolve(runtimeNames);
-    return { kernel, busybox: busybox!, runtime };
+    const boot = isDisk ? await archive.resolve(DISK_PACKAGES) : [];
+    return { kernel, busybox: busybox!, runtime, boot };
   });
 
   const unpacked = await timer.run('download', async () => {
-    const all = [kernel.package, busybox, ...runtime];
+    const all = [kernel.package, busybox, ...runtime, ...boot];
     const dirs = new Map<string, string>();
     for (const pkg of all) dirs.set(pkg.name, await archive.unpack(pkg));
     return dirs;
   });
   const dirOf = (pkg: ResolvedPackage): string => unpacked.get(pkg.name)!;
 
+  // The root tree holds the app, its runtime and /etc. For an initramfs image the init stage and
+  // modules go into the same tree; for a disk they go into a small initramfs of their own.
   const tree = new FileTree();
   addBaseLayout(tree, { ...(user ? { user } : {}) });
+  const initTree = isDisk ? new FileTree() : tree;
+  if (isDisk) addBaseLayout(initTree, {});
 
   // 3. Kernel and the drivers the machine needs, in dependency order.
   const kernelDir = dirOf(kernel.package);
   const { vmlinuz, modulesRoot } = await timer.run('kernel', () => kernelFilesIn(kernelDir, kernel.release));
-  const modules = await timer.run('kernel', () => addKernelModules(tree, modulesRoot, {
+  const modules = await timer.run('kernel', () => addKernelModules(initTree, modulesRoot, {
     defaults: DEFAULT_MODULES, requested: options.modules ?? [],
     onWarning: (message) => emit({ type: 'warning', message }),
   }));
@@ -144,36 +156,87 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
   // 6. The init stage, last, so it sees the final module list.
   const busyboxPath = join(dirOf(busybox), 'bin/busybox');
-  addInitStage(tree, {
+  const initOptions = {
     busybox: { path: busyboxPath, size: (await stat(busyboxPath)).size },
     modules, env, command, workdir: `/${IMAGE_APP_DIR}`,
     hostnameBase: hostnameFrom(appName),
     ...(user ? { user } : {}),
-  });
+  };
+  if (!isDisk) addInitStage(tree, initOptions);
   tree.setTimes(epoch);
 
   // 7. Output, all or nothing.
   const cmdline = BASE_CMDLINE.join(' ');
   const parts: BuildPart[] = [];
-  await timer.run('write', () => atomicDirectory(output, async (dir) => {
-    await copyFile(vmlinuz, join(dir, 'vmlinuz'));
-    const initrd = await writeAtomically(join(dir, 'initrd.img'), compressInitramfs(cpioStream(tree), compress));
-    await writeFile(join(dir, 'cmdline'), cmdline + '\n', { mode: 0o644 });
-    parts.push(
-      { name: 'vmlinuz', path: join(output, 'vmlinuz'), bytes: (await stat(vmlinuz)).size, detail: `${kernel.package.name} ${kernel.version}` },
-      { name: 'initrd.img', path: join(output, 'initrd.img'), bytes: initrd.bytes, detail: `${compress}, sha256 ${initrd.sha256.slice(0, 16)}` },
-      { name: 'cmdline', path: join(output, 'cmdline'), bytes: cmdline.length + 1, detail: cmdline },
-    );
-  }));
+  await timer.run('write', async () => {
+    if (format === 'initramfs') {
+      await atomicDirectory(output, async (dir) => {
+        await copyFile(vmlinuz, join(dir, 'vmlinuz'));
+        const initrd = await writeAtomically(join(dir, 'initrd.img'), compressInitramfs(cpioStream(tree), compress));
+        await writeFile(join(dir, 'cmdline'), cmdline + '\n', { mode: 0o644 });
+        parts.push(
+          { name: 'vmlinuz', path: join(output, 'vmlinuz'), bytes: (await stat(vmlinuz)).size, detail: `${kernel.package.name} ${kernel.version}` },
+          { name: 'initrd.img', path: join(output, 'initrd.img'), bytes: initrd.bytes, detail: `${compress}, sha256 ${initrd.sha256}` },
+          { name: 'cmdline', path: join(output, 'cmdline'), bytes: cmdline.length + 1, detail: cmdline },
+        );
+      });
+    } else if (format === 'ext4') {
+      const written = await writeAtomically(output, ext4Chunks(tree, { epoch, label: 'root', size: 'fit' }));
+      parts.push({ name: basename(output), path: output, bytes: written.bytes, detail: `ext4 root file system, sha256 ${written.sha256}` });
+    } else {
+      const fileOf = (name: string, rel: string): string => join(dirOf(boot.find((b) => b.name === name)!), rel);
+      const disk = await writeDiskImage(output, format, {
+        root: tree,
+        initramfs: (partuuid) => {
+          const partuuidBytesHex = Buffer.from(guidToBytes(partuuid)).toString('hex');
+          addInitStage(initTree, { ...initOptions, root: { partuuid, partuuidBytesHex, fstype: 'ext4' } });
+          initTree.setTimes(epoch);
+          return initTree;
+        },
+        vmlinuz,
+        efiStub: fileOf('systemd-boot-efi', EFI_STUB),
+        syslinux: { installer: fileOf('syslinux', 'usr/bin/syslinux'), gptmbr: fileOf('syslinux', 'usr/lib/SYSLINUX/gptmbr.bin') },
+        cmdline, osRelease: osRelease(appName, kernel.release), compress, epoch,
+        seed: await contentSeed(appPath, [kernel.package, busybox, ...runtime, ...boot], options),
+        ...(options.sizeBytes !== undefined ? { sizeBytes: options.sizeBytes } : {}),
+        label: hostnameFrom(appName),
+      });
+      parts.push({ name: basename(output), path: output, bytes: disk.bytes, detail: `${format} disk, sha256 ${disk.sha256}` });
+      for (const p of disk.partitions) parts.push({ name: `  ${p.name}`, path: output, bytes: p.size, detail: `PARTUUID ${p.partUuid}: ${p.holds}` });
+    }
+  });
   await archive.saveLock();
 
-  const used = [kernel.package, busybox, ...runtime, ...archive.lock().map((l) => ({ name: l.name, version: l.version, sha256: l.sha256 }))];
-  const packages = [...new Map(used.map((p) => [p.name, { name: p.name, version: p.version, sha256: p.sha256 }])).values()]
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const packages = archive.lock().map((l) => ({ name: l.name, version: l.version, sha256: l.sha256 }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
-    output, format, parts, contents: summarizeTree(tree), overheadBytes: await ownOverhead(tree, compress), timings: timer.timings, packages,
+    output, format, parts, contents: summarizeTree(isDisk ? mergedView(tree, initTree) : tree),
+    overheadBytes: await ownOverhead(isDisk ? initTree : tree, compress), timings: timer.timings, packages,
     kernelRelease: kernel.release, cmdline,
   };
+}
+
+/** systemd-boot-efi's stub for Unified Kernel Images (x86-64). */
+const EFI_STUB = 'usr/lib/systemd/boot/efi/linuxx64.efi.stub';
+
+function osRelease(appName: string, kernelRelease: string): string {
+  return `NAME="mkimage"\nID=mkimage\nPRETTY_NAME="${appName} (mkimage, Linux ${kernelRelease})"\n`;
+}
+
+/** A seed for every identity in the image (GUIDs, UUIDs), from the inputs only. */
+async function contentSeed(app: string, pkgs: ResolvedPackage[], options: BuildOptions): Promise<string> {
+  const h = createHash('sha256');
+  h.update(await readFile(app));
+  for (const p of [...pkgs].sort((a, b) => (a.name < b.name ? -1 : 1))) h.update(`${p.name} ${p.sha256}\n`);
+  h.update(JSON.stringify([options.env, options.appArgs, options.javaOpts, options.user, options.modules, options.sizeBytes]));
+  return h.digest('hex');
+}
+
+/** Entries of both trees, for the summary of a disk image. */
+function mergedView(root: FileTree, init: FileTree): FileTree {
+  const merged = new FileTree();
+  for (const e of [...root.entries(), ...init.entries()]) if (e.path !== '') merged.add(e);
+  return merged;
 }
 
 async function javaRuntime(

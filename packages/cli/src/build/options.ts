@@ -5,7 +5,10 @@ export const FORMATS = ['initramfs', 'raw', 'ext4', 'qcow2', 'vhd'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Formats this version writes; the others are planned (see the README). */
-export const IMPLEMENTED_FORMATS: readonly Format[] = ['initramfs'];
+export const IMPLEMENTED_FORMATS: readonly Format[] = ['initramfs', 'raw', 'ext4', 'qcow2', 'vhd'];
+
+/** Debian packages a bootable disk needs: the UKI stub and syslinux (installer + gptmbr.bin). */
+export const DISK_PACKAGES = ['systemd-boot-efi', 'syslinux'];
 
 export const COMPRESSIONS = ['gzip', 'none', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -52,6 +55,8 @@ export interface BuildOptions {
   compress?: Compression;
   /** A local JDK home to jlink from instead of Debian's OpenJDK. */
   jdk?: string;
+  /** Disk size in bytes for raw/qcow2/vhd (the root partition takes the rest); default: fit. */
+  sizeBytes?: number;
   /** Timestamp for every file (SOURCE_DATE_EPOCH); default 0. */
   epoch?: number;
   onProgress?: (event: BuildEvent) => void;

@@ -6,6 +6,7 @@ import { COMPRESSIONS, FORMATS, DEFAULT_KERNEL_PACKAGE, DEFAULT_SUITE, type Comp
 import { splitWords } from '../init/shell.js';
 import { createReporter } from './progress.js';
 import { readSourceDateEpoch, userPath } from './common.js';
+import { parseSize } from './fs.js';
 
 interface BuildArgs {
   app: string;
@@ -26,12 +27,13 @@ interface BuildArgs {
   'update-lock': boolean;
   lock?: string;
   quiet: boolean;
+  size?: string;
   '--'?: string[];
   _: (string | number)[];
 }
 
 function formatFromOutput(output: string): Format {
-  if (/\.img$|\.raw$/i.test(output)) return 'raw';
+  if (output === '-' || /\.img$|\.raw$/i.test(output)) return 'raw';
   if (/\.qcow2$/i.test(output)) return 'qcow2';
   if (/\.vhd$/i.test(output)) return 'vhd';
   if (/\.ext4$/i.test(output)) return 'ext4';
@@ -43,8 +45,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   describe: 'Build a bootable image of an app (a runnable JAR or an x86-64 ELF executable)',
   builder: (y: Argv) => y
     .positional('app', { type: 'string', describe: 'runnable JAR (Main-Class in its manifest) or x86-64 ELF executable', demandOption: true })
-    .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output: a directory (vmlinuz, initrd.img, cmdline) for --format initramfs' })
-    .option('format', { type: 'string', choices: FORMATS, describe: 'image format (default from the output name: .img raw, .qcow2, .vhd, .ext4; else initramfs)' })
+    .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output: a disk image file (raw .img, .qcow2, .vhd), an .ext4 root file system, or a directory (vmlinuz, initrd.img, cmdline) for --format initramfs; - for stdout' })
+    .option('format', { type: 'string', choices: FORMATS, describe: 'image format (default from the output name: .img/.raw raw, .qcow2, .vhd, .ext4; else initramfs)' })
+    .option('size', { type: 'string', describe: 'disk size, e.g. 1G (the root partition takes the rest; default: as small as the content allows)' })
     .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'environment variable for the app, KEY=VALUE (repeatable)' })
     .option('java-opts', { type: 'string', describe: 'options for the JVM, e.g. "-Xmx256m -Dkey=value" (quotes as in a shell)' })
     .option('suite', { type: 'string', default: DEFAULT_SUITE, describe: 'Debian suite for the kernel, busybox, libraries and OpenJDK (bookworm: Java 17, trixie: Java 21)' })
@@ -60,6 +63,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     .option('lock', { type: 'string', describe: 'lockfile pinning package versions (default mkimage.lock beside the app)' })
     .option('update-lock', { type: 'boolean', default: false, describe: 'resolve packages afresh and rewrite the lockfile' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+    .example('$0 app.jar -o app.img', 'a bootable GPT disk (UEFI and BIOS)')
     .example('$0 app.jar -o out --format initramfs', 'kernel + initramfs + cmdline in out/')
     .example('$0 app.jar -o out -e GREETING=hi -- --port 8080', 'arguments after -- reach the app verbatim')
     .example('qemu-system-x86_64 -m 512 -kernel out/vmlinuz -initrd out/initrd.img -append "$(cat out/cmdline)" -nic user,model=virtio-net-pci,hostfwd=tcp::8080-:8080 -nographic -no-reboot', 'boot it')
@@ -83,6 +87,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       kernelPackage: argv.kernel,
       modules: argv.modules ? argv.modules.split(',').map((m) => m.trim()).filter(Boolean) : [],
       user: argv.user === 'root' ? 'root' : 'app',
+      ...(argv.size && argv.size !== 'fit' ? { sizeBytes: parseSize(argv.size) as number } : {}),
       compress: argv.compress,
       ...(argv.jdk ? { jdk: userPath(argv.jdk) } : {}),
       ...(argv.mirror ? { mirror: argv.mirror } : {}),

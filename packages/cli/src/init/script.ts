@@ -34,7 +34,7 @@ export interface InitOptions {
   /** The unprivileged user, or undefined to run as root. */
   user?: { name: string; uid: number; gid: number; home: string };
   /** Mount this partition read-only as the root and switch to it; absent: run from the initramfs. */
-  root?: { partuuid: string; fstype: 'ext4' };
+  root?: { partuuid: string; /** The GUID as stored on disk (mixed-endian), hex. */ partuuidBytesHex: string; fstype: 'ext4' };
 }
 
 const BB = `/${BUSYBOX_PATH}`;
@@ -63,16 +63,28 @@ function loadModules(modules: string[]): string[] {
   ];
 }
 
+/** GPT (UEFI §5.3): entry array at LBA 2 of 512-byte sectors, 128-byte entries, unique GUID at +16. */
+const GPT_ENTRIES_OFFSET = 2 * 512;
+const GPT_ENTRY_SIZE = 128;
+const GPT_ENTRY_UNIQUE_GUID = 16;
+
 function findRoot(root: NonNullable<InitOptions['root']>): string[] {
   return [
-    '# 3. The root partition, by PARTUUID (the kernel lists it in each partition\'s uevent).',
-    `want=${shQuote(root.partuuid.toLowerCase())}`,
-    'rootdev=""; n=0',
-    'while [ -z "$rootdev" ]; do',
-    '  for u in /sys/class/block/*/uevent; do',
-    '    if $bb grep -qix "PARTUUID=$want" "$u"; then rootdev=/dev/$($bb sed -n "s/^DEVNAME=//p" "$u"); break; fi',
+    "# 3. The root partition, by PARTUUID. Mainline kernels do not put it in a partition's uevent, so",
+    "#    read each partition's GPT entry (its number from sysfs) and compare the on-disk GUID bytes.",
+    `want=${shQuote(root.partuuidBytesHex)}`,
+    'find_root() {',
+    '  for p in /sys/class/block/*; do',
+    '    [ -r "$p/partition" ] || continue',
+    '    n=$($bb cat "$p/partition"); disk=$($bb basename "$($bb dirname "$($bb readlink -f "$p")")")',
+    `    got=$($bb dd if="/dev/$disk" bs=1 skip=$((${GPT_ENTRIES_OFFSET} + (n - 1) * ${GPT_ENTRY_SIZE} + ${GPT_ENTRY_UNIQUE_GUID})) count=16 2>/dev/null | $bb hexdump -v -e '16/1 "%02x"')`,
+    '    [ "$got" = "$want" ] && { echo "/dev/${p##*/}"; return 0; }',
     '  done',
-    `  [ -n "$rootdev" ] && break; n=$((n+1)); [ $n -gt ${ROOT_WAIT_TENTHS} ] && { log "root partition PARTUUID=$want not found"; exit 1; }`,
+    '  return 1',
+    '}',
+    '# NVMe and virtio disks appear asynchronously: poll.',
+    'n=0; until rootdev=$(find_root); do',
+    `  n=$((n+1)); [ $n -gt ${ROOT_WAIT_TENTHS} ] && { log "root partition PARTUUID=${root.partuuid.toLowerCase()} not found"; exit 1; }`,
     '  $bb usleep 100000',
     'done',
     '$bb mkdir -p /newroot',

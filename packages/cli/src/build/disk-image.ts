@@ -1,0 +1,121 @@
+// The bootable disk: GPT with an EFI system partition (FAT) and a read-only ext4 root.
+//
+//   ESP  EFI/BOOT/BOOTX64.EFI  UKI: systemd's EFI stub + .osrel .cmdline .initrd .linux   (UEFI)
+//        ldlinux.sys, ldlinux.c32, syslinux.cfg, vmlinuz, initrd.img                     (BIOS)
+//   root ext4 from our writer: the app, its runtime and libraries, /etc
+//   MBR  syslinux's gptmbr.bin, which boots the partition with the legacy-BIOS-bootable attribute
+//
+// The small initramfs (init stage + modules) finds the root by PARTUUID, which is derived from the
+// content seed, so it is known before any size is.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { FileTree, compressInitramfs, cpioStream, emitExt4Chunks, planExt4, type Compression } from '@mkimage/rootfs';
+import {
+  ESP_TYPE_GUID, GPT_ATTR_LEGACY_BIOS_BOOTABLE, LINUX_ROOT_X86_64_TYPE_GUID, addSyslinux, emitDisk, emitFat, emitUki,
+  extractSyslinux, emitVhdFixed, fromOffsetChunks, planDisk, planFat, planUki, qcow2, ukiSections, writeImage,
+  type DiskOptions, type PartitionSpec,
+} from '@mkimage/disk';
+import type { Format } from './options.js';
+
+export interface DiskParts {
+  /** The root file system tree (no init stage). */
+  root: FileTree;
+  /** Builds the initramfs tree once the root's PARTUUID is known. */
+  initramfs: (rootPartUuid: string) => FileTree;
+  vmlinuz: string;
+  /** linuxx64.efi.stub from Debian's systemd-boot-efi. */
+  efiStub: string;
+  /** The syslinux installer (usr/bin/syslinux) and gptmbr.bin from Debian's syslinux package. */
+  syslinux: { installer: string; gptmbr: string };
+  cmdline: string;
+  osRelease: string;
+  compress: Compression;
+  epoch: number;
+  /** Derives disk, partition and file system identities; the same inputs give the same image. */
+  seed: string;
+  /** Total disk size in bytes; undefined: as small as the content allows. */
+  sizeBytes?: number;
+  label: string;
+}
+
+export interface DiskResult {
+  bytes: number;
+  sha256: string;
+  partitions: Array<{ name: string; partUuid: string; offset: number; size: number; holds: string }>;
+  initrdBytes: number;
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+export async function writeDiskImage(output: string, format: Extract<Format, 'raw' | 'qcow2' | 'vhd'>, p: DiskParts): Promise<DiskResult> {
+  // Root file system, planned from sizes (its UUID and hash seed derive from its content).
+  const ext4 = planExt4(p.root, { epoch: p.epoch, label: 'root', size: 'fit' });
+  const root: PartitionSpec = {
+    name: 'root', typeGuid: LINUX_ROOT_X86_64_TYPE_GUID, size: ext4.size, grow: true,
+    content: () => fromOffsetChunks(emitExt4Chunks(ext4)),
+  };
+  const layout = (esp: PartitionSpec): DiskOptions => ({ seed: p.seed, partitions: [esp, root] });
+  const rootPartUuid = planDisk(layout({ name: 'ESP', typeGuid: ESP_TYPE_GUID, size: 1 << 20 })).partitions[1]!.partUuid.toLowerCase();
+
+  // The small initramfs: init stage + modules, a megabyte or so; held in memory.
+  const initrd = await collect(compressInitramfs(cpioStream(p.initramfs(rootPartUuid)), p.compress));
+
+  // UEFI: the Unified Kernel Image.
+  const uki = planUki({
+    stub: await readFile(p.efiStub),
+    sections: await ukiSections({ osrel: p.osRelease, cmdline: p.cmdline, initrd, linux: { path: p.vmlinuz } }),
+  });
+  const esp = new FileTree({ mtime: p.epoch });
+  esp.fileFrom('EFI/BOOT/BOOTX64.EFI', uki.size, { kind: 'stream', open: () => emitUki(uki) });
+
+  // BIOS: syslinux on the same FAT, loading the same kernel and initramfs as files.
+  const syslinux = extractSyslinux(await readFile(p.syslinux.installer), p.syslinux.installer);
+  const vmlinuzSize = (await readFile(p.vmlinuz)).length;
+  esp.hostFile('vmlinuz', p.vmlinuz, vmlinuzSize);
+  esp.file('initrd.img', initrd);
+  const sl = addSyslinux(esp, syslinux, {
+    config: `DEFAULT linux\nPROMPT 0\nTIMEOUT 0\nSERIAL 0 115200\nLABEL linux\n  LINUX /vmlinuz\n  INITRD /initrd.img\n  APPEND ${p.cmdline}\n`,
+    mtime: p.epoch,
+  });
+  const fatOptions = { label: 'ESP', epoch: p.epoch, attributes: sl.attributes, bootSector: sl.bootSector };
+  const fatSize = planFat(esp, fatOptions).sizeBytes;
+  const disk = planDisk({
+    ...layout({
+      name: 'ESP', typeGuid: ESP_TYPE_GUID, size: fatSize, attributes: GPT_ATTR_LEGACY_BIOS_BOOTABLE,
+      content: (part) => emitFat(planFat(esp, { ...fatOptions, hiddenSectors: part.firstLba })),
+    }),
+    bootCode: (await readFile(p.syslinux.gptmbr)).subarray(0, 440),
+    sizeBytes: p.sizeBytes ?? 'fit',
+  });
+
+  const hash = createHash('sha256');
+  const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const c of chunks) { hash.update(c); yield c; }
+  };
+  const result = format === 'raw'
+    ? await writeImage(output, hashed(emitDisk(disk)))
+    : await writeContainer(output, format, disk.sizeBytes, () => emitDisk(disk), hashed);
+  const written = { bytes: result.bytes, sha256: hash.digest('hex') };
+  return {
+    ...written,
+    initrdBytes: initrd.length,
+    partitions: disk.partitions.map((part, i) => ({
+      name: part.name, partUuid: part.partUuid, offset: part.firstLba * 512, size: part.size,
+      holds: i === 0 ? 'FAT: UKI (EFI/BOOT/BOOTX64.EFI), syslinux, vmlinuz, initrd.img' : 'ext4: the app, its runtime and libraries',
+    })),
+  };
+}
+
+type Tap = (chunks: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
+
+async function writeContainer(output: string, format: 'qcow2' | 'vhd', size: number, open: () => AsyncIterable<Uint8Array>, tap: Tap): Promise<{ bytes: number }> {
+  if (format === 'qcow2') {
+    const { chunks } = await qcow2({ size, open });
+    return writeImage(output, tap(chunks), { sparse: false });
+  }
+  return writeImage(output, tap(emitVhdFixed({ size, open })));
+}
