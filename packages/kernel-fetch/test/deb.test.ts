@@ -1,7 +1,7 @@
 // extractDeb against dpkg-deb -x on the same packages, and damaged packages that must fail with
 // one line and leave nothing behind.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { extractDeb, readDebControl, readDebEntries, type SkippedEntry } from '../src/deb/index.js';
@@ -67,6 +67,32 @@ t.test('readDebControl and readDebEntries', async (t) => {
   t.same(seen.slice(0, 4), ['dir:', 'dir:usr', 'dir:usr/bin', 'file:usr/bin/tool']);
   t.ok(seen.includes('hardlink:usr/lib/tool-again=>usr/bin/tool'));
   t.equal(seen.length, SAMPLE.length);
+});
+
+t.test('modes and owners do not depend on the umask or a setgid destination', async (t) => {
+  // Files are created with their final mode when the umask allows it and chown is skipped when the
+  // creator already owns them; these two setups must take the slow path and still match the package.
+  const dir = t.testdir({});
+  const deb = join(dir, 'fixture.deb');
+  writeFileSync(deb, await makeDeb(SAMPLE, 'xz'));
+  const old = process.umask(0o027);
+  try {
+    await extractDeb(deb, join(dir, 'umask'));
+  } finally {
+    process.umask(old);
+  }
+  const u = snapshot(join(dir, 'umask'));
+  t.equal(u['usr/lib/libx.so.1.2']?.mode, '644', 'umask 027 does not strip o+r from a 0644 file');
+  t.equal(u['usr/bin/tool']?.mode, '4755', 'setuid kept under umask 027');
+  if (process.getuid?.() !== 0) return;
+  mkdirSync(join(dir, 'sgid'));
+  chownSync(join(dir, 'sgid'), 0, 4242);
+  chmodSync(join(dir, 'sgid'), 0o2775);
+  await extractDeb(deb, join(dir, 'sgid'));
+  const g = snapshot(join(dir, 'sgid'));
+  t.equal(g['usr/lib/libx.so.1.2']?.gid, 0, 'group from the package, not from the setgid directory');
+  t.equal(g['usr/bin/other']?.gid, 1000, 'non-root group restored');
+  t.equal(g['usr/bin/tool']?.mode, '4755', 'setuid kept after chown');
 });
 
 t.test('extracting into an existing tree merges and keeps unrelated files', async (t) => {

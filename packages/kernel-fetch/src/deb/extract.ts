@@ -3,7 +3,7 @@
 // (2) a merge plan compares that tree with destDir (refusing dir/non-dir clashes, never following links);
 // (3) renames move it in; (4) directory modes and mtimes are applied deepest first; (5) temp removed.
 // Any failure in (1)-(2) removes the temp directory (and destDir when we created it): nothing is left.
-import { link, lstat, lutimes, lchown, mkdir, mkdtemp, rename, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
+import { link, lstat, lutimes, lchown, mkdir, mkdtemp, rename, rm, stat, symlink, chmod, chown, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DebExtractError, DebUnsafePathError } from './errors.js';
 import { readDebEntries } from './deb.js';
@@ -67,7 +67,10 @@ export async function extractDeb(debPath: string, destDir: string, opts: Extract
     kinds.set(path, 'dir');
   };
 
-  const queue = new WriteQueue();
+  // mkdtemp inside a setgid destination inherits the bit, and so does every directory made under it.
+  // (When in doubt, assume it: that only costs a chown per file.)
+  const tmpMode = (await stat(tmp).catch(() => undefined))?.mode ?? 0o2000;
+  const queue = new WriteQueue({ groupFromDirectory: (tmpMode & 0o2000) !== 0 });
   let merged = false;
   try {
     for await (const e of readDebEntries(debPath)) {
