@@ -98,13 +98,15 @@ t.test('candidate order: RUNPATH ($ORIGIN expanded) before the Debian multiarch 
   t.same(libraryCandidates('libx.so', elf).slice(0, 2), ['opt/x/libx.so', 'lib/x86_64-linux-gnu/libx.so'], '$ORIGIN skipped when unknown');
 });
 
-t.test("the host's /bin/ls closure matches ldd", async (t) => {
-  const ldd = execFileSync('ldd', ['/bin/ls'], { encoding: 'utf8' });
-  const expected = [...ldd.matchAll(/^\s*(\S+) =>/gm)].map((m) => m[1]!).sort();
-  const closure = await resolveLibraryClosure('/bin/ls', debianLibraryLookup(['/']));
-  const ours = closure.libraries.map((l) => l.soname).filter((s) => !s.startsWith('ld-linux')).sort();
-  t.same(ours, expected);
-  t.ok(closure.libraries.every((l) => l.info.machine === 'x86-64'));
+t.test("host closures match ldd (/bin/ls, and qemu's ~50 libraries)", async (t) => {
+  for (const bin of ['/bin/ls', '/usr/bin/qemu-system-x86_64']) {
+    const ldd = execFileSync('ldd', [bin], { encoding: 'utf8' });
+    const expected = [...ldd.matchAll(/^\s*(\S+) =>/gm)].map((m) => m[1]!).sort();
+    const closure = await resolveLibraryClosure(bin, debianLibraryLookup(['/']));
+    const ours = closure.libraries.map((l) => l.soname).filter((s) => !s.startsWith('ld-linux')).sort();
+    t.same(ours, expected, bin);
+    t.ok(closure.libraries.every((l) => l.info.machine === 'x86-64'));
+  }
   // A lookup that hides libc must fail, naming libc.
   const hiding: LibraryLookup = (s, by) => (s === 'libc.so.6' ? Promise.resolve(undefined) : debianLibraryLookup(['/'])(s, by));
   await t.rejects(resolveLibraryClosure('/bin/ls', hiding), { code: 'E_MISSING_LIBRARY', data: { soname: 'libc.so.6' } });
