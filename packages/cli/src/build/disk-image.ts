@@ -8,7 +8,7 @@
 // The small initramfs (init stage + modules) finds the root by PARTUUID, which is derived from the
 // content seed, so it is known before any size is.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { FileTree, compressInitramfs, cpioStream, emitExt4Chunks, planExt4, type Compression } from '@mkimage/rootfs';
 import {
   ESP_TYPE_GUID, GPT_ATTR_LEGACY_BIOS_BOOTABLE, LINUX_ROOT_X86_64_TYPE_GUID, addSyslinux, emitDisk, emitFat, emitUki,
@@ -52,13 +52,14 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
 }
 
 export async function writeDiskImage(output: string, format: Extract<Format, 'raw' | 'qcow2' | 'vhd'>, p: DiskParts): Promise<DiskResult> {
-  // Root file system, planned from sizes (its UUID and hash seed derive from its content).
-  const ext4 = planExt4(p.root, { epoch: p.epoch, label: 'root', size: 'fit' });
-  const root: PartitionSpec = {
-    name: 'root', typeGuid: LINUX_ROOT_X86_64_TYPE_GUID, size: ext4.size, grow: true,
+  // Root file system, planned from sizes (its UUID and hash seed derive from its content). With
+  // --size it is planned again below to fill the root partition.
+  let ext4 = planExt4(p.root, { epoch: p.epoch, label: 'root', size: 'fit' });
+  const rootSpec = (): PartitionSpec => ({
+    name: 'root', typeGuid: LINUX_ROOT_X86_64_TYPE_GUID, size: ext4.size,
     content: () => fromOffsetChunks(emitExt4Chunks(ext4)),
-  };
-  const layout = (esp: PartitionSpec): DiskOptions => ({ seed: p.seed, partitions: [esp, root] });
+  });
+  const layout = (esp: PartitionSpec): DiskOptions => ({ seed: p.seed, partitions: [esp, rootSpec()] });
   const rootPartUuid = planDisk(layout({ name: 'ESP', typeGuid: ESP_TYPE_GUID, size: 1 << 20 })).partitions[1]!.partUuid.toLowerCase();
 
   // The small initramfs: init stage + modules, a megabyte or so; held in memory.
@@ -74,7 +75,7 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
 
   // BIOS: syslinux on the same FAT, loading the same kernel and initramfs as files.
   const syslinux = extractSyslinux(await readFile(p.syslinux.installer), p.syslinux.installer);
-  const vmlinuzSize = (await readFile(p.vmlinuz)).length;
+  const vmlinuzSize = (await stat(p.vmlinuz)).size;
   esp.hostFile('vmlinuz', p.vmlinuz, vmlinuzSize);
   esp.file('initrd.img', initrd);
   const sl = addSyslinux(esp, syslinux, {
@@ -83,14 +84,18 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
   });
   const fatOptions = { label: 'ESP', epoch: p.epoch, attributes: sl.attributes, bootSector: sl.bootSector };
   const fatSize = planFat(esp, fatOptions).sizeBytes;
-  const disk = planDisk({
-    ...layout({
-      name: 'ESP', typeGuid: ESP_TYPE_GUID, size: fatSize, attributes: GPT_ATTR_LEGACY_BIOS_BOOTABLE,
-      content: (part) => emitFat(planFat(esp, { ...fatOptions, hiddenSectors: part.firstLba })),
-    }),
-    bootCode: (await readFile(p.syslinux.gptmbr)).subarray(0, 440),
-    sizeBytes: p.sizeBytes ?? 'fit',
-  });
+  const espSpec: PartitionSpec = {
+    name: 'ESP', typeGuid: ESP_TYPE_GUID, size: fatSize, attributes: GPT_ATTR_LEGACY_BIOS_BOOTABLE,
+    content: (part) => emitFat(planFat(esp, { ...fatOptions, hiddenSectors: part.firstLba })),
+  };
+  const bootCode = (await readFile(p.syslinux.gptmbr)).subarray(0, 440);
+  const fit = planDisk({ ...layout(espSpec), bootCode, sizeBytes: 'fit' });
+  if (p.sizeBytes !== undefined && p.sizeBytes > fit.sizeBytes) {
+    // A bigger disk: the root file system takes the rest (whole 4 KiB blocks).
+    const rootSize = Math.floor((ext4.size + p.sizeBytes - fit.sizeBytes) / 4096) * 4096;
+    ext4 = planExt4(p.root, { epoch: p.epoch, label: 'root', size: rootSize });
+  }
+  const disk = p.sizeBytes === undefined ? fit : planDisk({ ...layout(espSpec), bootCode, sizeBytes: p.sizeBytes });
 
   const hash = createHash('sha256');
   const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {

@@ -1,0 +1,128 @@
+// The headline command, end to end: `mkimage app.jar -o app.img` gives one raw GPT disk that the
+// independent tools accept (sgdisk, fdisk, fsck.fat, e2fsck, objdump, qemu-img) and that boots to
+// the app answering HTTP with OVMF (virtio-blk and NVMe) and with SeaBIOS.
+import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from '../src/build/build.js';
+import { bootAndWait, copyOvmfVars, findOvmf, qemuArgs, type Firmware } from '../src/qemu/index.js';
+import { helloJar, liveSkipReason, tempDir } from './helpers/live.js';
+
+const skip = (await liveSkipReason()) ?? false;
+if (skip) t.comment(`skipping disk image tests: ${skip}`);
+
+const BOOT_TIMEOUT_MS = 150_000;
+const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+interface Partition { node: string; start: number; size: number; type: string; uuid: string; name: string; attrs?: string }
+
+function partitions(img: string): Partition[] {
+  return JSON.parse(run('sfdisk', ['--json', img])).partitiontable.partitions as Partition[];
+}
+
+/** Copies a partition out of the disk image (sectors of 512 bytes) for the file system checkers. */
+function extract(img: string, p: Partition, to: string): string {
+  run('dd', [`if=${img}`, `of=${to}`, 'bs=512', `skip=${p.start}`, `count=${p.size}`, 'status=none']);
+  return to;
+}
+
+async function bootDisk(t: Test, img: string, fw: 'uefi' | 'bios', bus: 'virtio' | 'nvme'): Promise<number> {
+  let firmware: Firmware = 'seabios';
+  let cleanup = async (): Promise<void> => {};
+  if (fw === 'uefi') {
+    const ovmf = await findOvmf();
+    if (ovmf.kind === 'pflash') {
+      const vars = await copyOvmfVars(ovmf);
+      cleanup = () => vars.cleanup();
+      firmware = { pflash: { code: ovmf.code, vars: vars.path } };
+    } else firmware = { bios: ovmf.path };
+  }
+  try {
+    const booted = await bootAndWait({
+      args: ({ hostPort }) => qemuArgs({
+        machine: fw === 'uefi' ? 'q35' : 'pc', memoryMiB: 512, cpus: 2, firmware,
+        disks: [{ file: img, bus }], net: { hostfwd: [{ hostPort: hostPort!, guestPort: 8080 }] },
+      }),
+      ready: { httpPort: 8080, path: '/', body: 'hello' },
+      timeoutMs: BOOT_TIMEOUT_MS, retries: 2,
+    });
+    await booted.stop();
+    t.match(booted.console(), /mkimage-init: up in/, 'the init stage ran from the small initramfs');
+    return booted.timings.firstHttp200Ms ?? booted.timings.readyMs;
+  } finally {
+    await cleanup();
+  }
+}
+
+t.test('app.img: valid for the independent tools, boots with UEFI (virtio, NVMe) and BIOS', { skip }, async (t) => {
+  const { dir, cleanup } = await tempDir('mkimage-disk-');
+  t.teardown(cleanup);
+  const jar = await helloJar();
+  const img = join(dir, 'app.img');
+  const result = await build({ app: jar, output: img, format: 'raw', lockFile: join(dir, 'mkimage.lock') });
+  t.equal(result.parts[0]!.bytes, statSync(img).size, 'the reported size is the file size');
+  t.ok(statSync(img).blocks * 512 < statSync(img).size, 'sparse: holes stay holes');
+  t.comment(`image ${statSync(img).size} bytes (${statSync(img).blocks * 512} allocated); ${result.parts.map((p) => `${p.name.trim()} ${p.bytes}`).join(', ')}`);
+
+  // GPT: both tools agree it is sound; the ESP is legacy-BIOS-bootable for syslinux's gptmbr.bin.
+  t.match(run('sgdisk', ['-v', img]), /No problems found/);
+  t.match(run('fdisk', ['-l', img]), /Disklabel type: gpt/);
+  const [esp, root] = partitions(img);
+  t.equal(esp!.type, 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B', 'partition 1 is the EFI system partition');
+  t.equal(root!.type, '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709', 'partition 2 is an x86-64 Linux root');
+  t.match(esp!.attrs ?? '', /LegacyBIOSBootable/);
+  t.equal(esp!.start % 2048, 0, 'aligned to 1 MiB');
+
+  // ESP: FAT clean; the UKI has its sections where they belong.
+  const espImg = extract(img, esp!, join(dir, 'esp.fat'));
+  run('fsck.fat', ['-n', espImg]);
+  t.pass('fsck.fat -n: clean');
+  const uki = join(dir, 'BOOTX64.EFI');
+  run('mcopy', ['-i', espImg, '::EFI/BOOT/BOOTX64.EFI', uki]);
+  const sections = run('objdump', ['-h', uki]);
+  for (const s of ['.osrel', '.cmdline', '.initrd', '.linux']) t.match(sections, new RegExp(`\\s${s.replace('.', '\\.')}\\s`), `UKI has ${s}`);
+  run('objcopy', ['-O', 'binary', '--only-section=.cmdline', uki, join(dir, 'cmdline')]);
+  t.match(readFileSync(join(dir, 'cmdline'), 'utf8'), /console=ttyS0/);
+  t.match(run('mdir', ['-a', '-i', espImg, '::']), /LDLINUX\s+SYS/, 'syslinux is installed for BIOS (hidden system files)');
+
+  // Root: e2fsck clean, read-only app tree inside.
+  const rootImg = extract(img, root!, join(dir, 'root.ext4'));
+  run('e2fsck', ['-fn', rootImg]);
+  t.pass('e2fsck -fn: clean');
+  t.match(run('debugfs', ['-R', 'ls -l /app', rootImg]), /app\.jar/);
+  t.notMatch(run('debugfs', ['-R', 'ls /', rootImg]), /\.mkimage|\binit\b/, 'no init stage on the root');
+
+  const times: Record<string, number> = {};
+  times['UEFI virtio-blk'] = await bootDisk(t, img, 'uefi', 'virtio');
+  times['UEFI NVMe'] = await bootDisk(t, img, 'uefi', 'nvme');
+  times['BIOS virtio-blk'] = await bootDisk(t, img, 'bios', 'virtio');
+  t.comment(`first HTTP 200 (TCG): ${Object.entries(times).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+});
+
+t.test('qcow2 and vhd containers hold the same disk as the raw image', { skip }, async (t) => {
+  const { dir, cleanup } = await tempDir('mkimage-containers-');
+  t.teardown(cleanup);
+  const jar = await helloJar();
+  const lockFile = join(dir, 'mkimage.lock');
+  const raw = join(dir, 'app.img');
+  await build({ app: jar, output: raw, format: 'raw', lockFile });
+  for (const [format, ext, fmt] of [['qcow2', 'qcow2', 'qcow2'], ['vhd', 'vhd', 'vpc']] as const) {
+    const out = join(dir, `app.${ext}`);
+    await build({ app: jar, output: out, format, lockFile });
+    if (format === 'qcow2') t.match(run('qemu-img', ['check', out]), /No errors were found/, 'qemu-img check: clean');
+    t.match(run('qemu-img', ['compare', '-f', fmt, '-F', 'raw', out, raw]), /Images are identical/, `${format} equals the raw image`);
+  }
+});
+
+t.test('bad inputs for a disk: too big for --size, unwritable output', { skip }, async (t) => {
+  const { dir, cleanup } = await tempDir('mkimage-disk-bad-');
+  t.teardown(cleanup);
+  const jar = await helloJar();
+  const small = join(dir, 'small.img');
+  await t.rejects(build({ app: jar, output: small, format: 'raw', sizeBytes: 16 << 20, lockFile: join(dir, 'l') }), { code: 'E_TOO_SMALL' });
+  t.notOk(existsSync(small), 'nothing at the output');
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  await t.rejects(build({ app: jar, output: join(file, 'app.img'), lockFile: join(dir, 'l') }), { code: 'E_OUTPUT' });
+});
