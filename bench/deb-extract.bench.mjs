@@ -1,14 +1,22 @@
 // Bench: extract Debian's cloud kernel .deb with extractDeb vs `dpkg-deb -x`, same file, same run.
 // Runnable alone (`pnpm build && node bench/deb-extract.bench.mjs`) or from bench/run.js via run().
 // The .deb comes from the host's apt configuration (apt-get download into a temp dir); nothing
-// is hard-coded. Prints one markdown table row: median of N runs each, and the ratio.
+// is hard-coded. Prints one markdown table row: median of N runs each, the ratio, the median of the
+// per-run ratios (each pair runs back to back, so it drifts less with other load on the machine), and
+// the CPU seconds each used (ours: all threads of this process; dpkg-deb: it and its children).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+/** CPU seconds of waited-for children: proc(5) /proc/self/stat fields 16-17 (cutime, cstime), in clock ticks. */
+function childCpu(ticksPerSecond) {
+  const fields = readFileSync('/proc/self/stat', 'latin1').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond; // field N is at index N - 3 once "pid (comm) " is cut
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -24,23 +32,36 @@ export async function run() {
     if (!pkg) throw new Error('apt-cache knows no linux-image-cloud-amd64: configure a Debian mirror in apt sources');
     execFileSync('apt-get', ['download', pkg], { cwd: work, stdio: 'pipe' });
     const deb = join(work, readdirSync(work).find((n) => n.endsWith('.deb')));
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
     const ours = [];
     const dpkg = [];
+    const oursCpu = [];
+    const dpkgCpu = [];
     for (let i = 0; i < RUNS; i++) {
       // Alternate the order so neither tool always gets the warmer page cache.
       for (const which of i % 2 ? ['dpkg', 'ours'] : ['ours', 'dpkg']) {
         const out = join(work, `out-${which}-${i}`);
+        const c0 = process.cpuUsage();
+        const k0 = childCpu(ticks);
         const t0 = performance.now();
         if (which === 'ours') await extractDeb(deb, out);
         else execFileSync('dpkg-deb', ['-x', deb, out]);
         (which === 'ours' ? ours : dpkg).push((performance.now() - t0) / 1000);
+        if (which === 'ours') {
+          const c = process.cpuUsage(c0);
+          oursCpu.push((c.user + c.system) / 1e6);
+        } else dpkgCpu.push(childCpu(ticks) - k0);
         rmSync(out, { recursive: true, force: true });
       }
     }
-    const row = { name: `extract ${pkg}.deb`, ours: median(ours), dpkg: median(dpkg) };
-    console.log('| bench | extractDeb | dpkg-deb -x | ratio (ours/dpkg, lower is better) |');
-    console.log('|---|---|---|---|');
-    console.log(`| ${row.name} | ${row.ours.toFixed(2)} s | ${row.dpkg.toFixed(2)} s | ${(row.ours / row.dpkg).toFixed(2)} |`);
+    const pairRatio = median(ours.map((o, i) => o / dpkg[i]));
+    const row = { name: `extract ${pkg}.deb`, ours: median(ours), dpkg: median(dpkg), pairRatio, oursCpu: median(oursCpu), dpkgCpu: median(dpkgCpu) };
+    console.log('| bench | extractDeb | dpkg-deb -x | ratio (ours/dpkg, lower is better) | median per-run ratio | CPU s ours / dpkg |');
+    console.log('|---|---|---|---|---|---|');
+    console.log(
+      `| ${row.name} | ${row.ours.toFixed(2)} s | ${row.dpkg.toFixed(2)} s | ${(row.ours / row.dpkg).toFixed(2)} | ${pairRatio.toFixed(2)} | ${row.oursCpu.toFixed(2)} / ${row.dpkgCpu.toFixed(2)} |`,
+    );
+    console.log(`runs (s): extractDeb ${ours.map((x) => x.toFixed(2)).join(' ')}; dpkg-deb ${dpkg.map((x) => x.toFixed(2)).join(' ')}`);
     return row;
   } finally {
     rmSync(work, { recursive: true, force: true });
