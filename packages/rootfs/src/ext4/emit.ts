@@ -5,6 +5,7 @@
 // Steps per region kind, in on-disk order: (1) superblock copies, (2) GDT copies, (3) block
 // bitmaps, (4) inode bitmaps, (5) inode tables, (6) directory / extent / xattr / symlink /
 // journal blocks, (7) file data; everything else is zeros.
+import { readFileSync } from 'node:fs';
 import { readData, type FileEntry } from '../tree.js';
 import { blockBitmap, inodeBitmap } from './bitmap.js';
 import { BLOCKS_PER_GROUP, BLOCK_SIZE, EXT4_INODE_SIZE, SUPERBLOCK_OFFSET } from './constants.js';
@@ -41,7 +42,7 @@ function* inodeTable(layout: Ext4Layout, group: number, start: number): Generato
     for (let k = 0; k < n; k++) {
       const ino = first + i + k;
       const f = layout.inodes[ino];
-      if (f) encodeInode(f, ino, seed, buf, k * EXT4_INODE_SIZE);
+      if (f) encodeInode(f, layout.iblocks.subarray(ino * 60, ino * 60 + 60), ino, seed, buf, k * EXT4_INODE_SIZE);
     }
     yield { offset: start * BLOCK_SIZE + i * EXT4_INODE_SIZE, bytes: buf };
   }
@@ -52,13 +53,32 @@ function* inodeTable(layout: Ext4Layout, group: number, start: number): Generato
   if (rest) yield { offset: start * BLOCK_SIZE + usedBytes, zero: rest };
 }
 
+const SMALL_FILE = 256 << 10;
+
+/** Reads a small host file whole, with readData's checks: it must exist and still have its size. */
+function readSmall(entry: FileEntry, path: string): Uint8Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path); // sync: for a small file one syscall batch beats four thread-pool hops
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: cannot read source ${path} (${reason})`, { path: entry.path });
+  }
+  if (bytes.length !== entry.size) {
+    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: source has ${bytes.length} bytes, ${entry.size} declared; did it change during the build?`, { path: entry.path });
+  }
+  return bytes;
+}
+
 /** Sequential reader over one file's bytes (non-sparse sources are fully allocated). */
 class FileReader {
   private readonly it: AsyncIterator<Uint8Array>;
   private pending: Uint8Array | undefined;
   pos = 0;
   constructor(readonly entry: FileEntry) {
-    this.it = readData(entry)[Symbol.asyncIterator]();
+    // Stream buffers sized to the file: a 1 MiB read buffer per small file costs more than the read.
+    const chunk = Math.min(1 << 20, Math.max(BLOCK_SIZE, Math.ceil(entry.size / BLOCK_SIZE) * BLOCK_SIZE + 1));
+    this.it = readData(entry, chunk)[Symbol.asyncIterator]();
   }
   /** Up to `max` next bytes of the file (fewer at a chunk boundary); empty at EOF. */
   async take(max: number): Promise<Uint8Array> {
@@ -98,6 +118,13 @@ async function* fileData(region: Extract<Region, { kind: 'data' }>, readers: Map
     yield { offset: base, bytes: buf };
     return;
   }
+  if (entry.data.kind === 'file' && entry.size <= SMALL_FILE && region.logical === 0 && region.count * BLOCK_SIZE >= entry.size) {
+    // Fast path for small host files: one read instead of a stream (100k files: 15 s -> 3 s).
+    const bytes = readSmall(entry, entry.data.path);
+    yield { offset: base, bytes };
+    if (want > bytes.length) yield { offset: base + bytes.length, bytes: new Uint8Array(want - bytes.length) };
+    return;
+  }
   let reader = readers.get(region.node.ino);
   if (!reader) readers.set(region.node.ino, (reader = new FileReader(entry)));
   if (reader.pos !== from) throw new Ext4Error('E_INTERNAL', `BUG: ${entry.path}: reading at ${reader.pos}, region wants ${from}`);
@@ -118,8 +145,40 @@ async function* fileData(region: Extract<Region, { kind: 'data' }>, readers: Map
   }
 }
 
-/** The image as offset-tagged chunks and zero runs, ascending and gapless, totalling layout.size. */
+const BATCH = 1 << 20;
+
+/**
+ * The image as offset-tagged chunks and zero runs, ascending and gapless, totalling layout.size.
+ * Small pieces (inodes, directory blocks, small files) are copied into 1 MiB batches so a
+ * consumer sees few large writes.
+ */
 export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Chunk> {
+  let batch = new Uint8Array(BATCH);
+  let fill = 0;
+  let batchAt = 0;
+  for await (const c of emitPieces(layout)) {
+    if (c.bytes && c.bytes.length < BATCH / 4) {
+      if (fill > 0 && (batchAt + fill !== c.offset || fill + c.bytes.length > BATCH)) {
+        yield { offset: batchAt, bytes: batch.subarray(0, fill) };
+        batch = new Uint8Array(BATCH);
+        fill = 0;
+      }
+      if (fill === 0) batchAt = c.offset;
+      batch.set(c.bytes, fill);
+      fill += c.bytes.length;
+      continue;
+    }
+    if (fill > 0) {
+      yield { offset: batchAt, bytes: batch.subarray(0, fill) };
+      batch = new Uint8Array(BATCH);
+      fill = 0;
+    }
+    yield c;
+  }
+  if (fill > 0) yield { offset: batchAt, bytes: batch.subarray(0, fill) };
+}
+
+async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Ext4Chunk> {
   let pos = 0;
   const readers = new Map<number, FileReader>();
   const geo = layout.geometry;

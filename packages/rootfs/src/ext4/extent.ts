@@ -76,11 +76,12 @@ export function extentTreeBlocks(n: number): number {
 /**
  * Builds the tree for `extents` (sorted by logical block). Tree blocks are allocated with `alloc`
  * and checksummed with the inode's seed (ext4_extent_block_csum: crc32c over the block up to the tail).
+ * The root goes into `iblock` (a caller's scratch buffer may be passed to avoid an allocation).
  */
-export function buildExtentTree(extents: readonly Extent[], inodeSeed: number, alloc: AllocBlocks): ExtentTree {
-  const iblock = new Uint8Array(60);
+export function buildExtentTree(extents: readonly Extent[], inodeSeed: number, alloc: AllocBlocks, iblock = new Uint8Array(60)): ExtentTree {
+  iblock.fill(0);
   if (extents.length <= EXT4_EXT_ROOT_MAX) {
-    iblock.set(node(extents.length, EXT4_EXT_ROOT_MAX, 0, EXT4_EXTENT_HEADER_SIZE));
+    ExtentHeader.encode({ eh_magic: EXT4_EXT_MAGIC, eh_entries: extents.length, eh_max: EXT4_EXT_ROOT_MAX, eh_depth: 0, eh_generation: 0 }, iblock);
     putLeaves(iblock, extents);
     return { iblock, blocks: [] };
   }
@@ -118,7 +119,7 @@ export function buildExtentTree(extents: readonly Extent[], inodeSeed: number, a
     depth++;
   }
   if (next !== where.length) throw new Error(`BUG: extent tree used ${next} of ${where.length} blocks`);
-  iblock.set(node(children.length, EXT4_EXT_ROOT_MAX, depth, EXT4_EXTENT_HEADER_SIZE));
+  ExtentHeader.encode({ eh_magic: EXT4_EXT_MAGIC, eh_entries: children.length, eh_max: EXT4_EXT_ROOT_MAX, eh_depth: depth, eh_generation: 0 }, iblock);
   putIndexes(iblock, children);
   return { iblock, blocks };
 }

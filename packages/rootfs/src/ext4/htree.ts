@@ -32,7 +32,6 @@ const ROOT_INFO_OFFSET = 24;
 const ROOT_COUNT_OFFSET = 32;
 /** A dx_node starts with an empty fake record spanning the block (8 bytes). */
 const NODE_COUNT_OFFSET = 8;
-const DX_TAIL_SIZE = 8;
 /** dx entries per block with the dx_tail reserved (dx_root_limit / dx_node_limit minus one). */
 export const DX_ROOT_LIMIT = (BLOCK_SIZE - ROOT_COUNT_OFFSET) / 8 - 1;
 export const DX_NODE_LIMIT = (BLOCK_SIZE - NODE_COUNT_OFFSET) / 8 - 1;

@@ -70,7 +70,6 @@ export interface InodeFields {
   /** 512-byte sectors: data, extent tree and xattr blocks. */
   sectors: number;
   flags: number;
-  iblock: Uint8Array;
   fileAcl: number;
   /** In-inode xattr area (starting with the 4-byte magic), or undefined. */
   inlineXattrs?: Uint8Array | undefined;
@@ -81,8 +80,8 @@ export function inodeCsumSeed(csumSeed: number, ino: number, generation = 0): nu
   return crc32cU32(crc32cU32(csumSeed, ino), generation);
 }
 
-/** Encodes inode `ino` into `out` at `at` (256 bytes, assumed zero) and seals its checksum. */
-export function encodeInode(f: InodeFields, ino: number, csumSeed: number, out: Uint8Array, at: number): void {
+/** Encodes inode `ino` with its 60-byte i_block into `out` at `at` (256 zero bytes) and seals its checksum. */
+export function encodeInode(f: InodeFields, iblock: Uint8Array, ino: number, csumSeed: number, out: Uint8Array, at: number): void {
   const t = encodeTime(f.mtime, f.mtimeNsec);
   Inode.encode({
     i_mode: f.mode,
@@ -95,7 +94,7 @@ export function encodeInode(f: InodeFields, ino: number, csumSeed: number, out: 
     i_links_count: f.links,
     i_blocks_lo: lo32(f.sectors), l_i_blocks_high: hi32(f.sectors),
     i_flags: f.flags,
-    i_block: f.iblock,
+    i_block: iblock,
     i_file_acl_lo: lo32(f.fileAcl), l_i_file_acl_high: hi32(f.fileAcl),
     i_extra_isize: EXT4_EXTRA_ISIZE,
   }, out, at);

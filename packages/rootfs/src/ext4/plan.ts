@@ -7,30 +7,28 @@
 //     and extent tree blocks; every inode's on-disk fields;
 // (5) per-group counts, bitmap checksums, group descriptors and the superblock template.
 import type { FileTree } from '../tree.js';
-import { statMode } from '../tree.js';
 import { Allocator, NoSpace } from './alloc.js';
+import { type Allocation, allocate } from './allocate.js';
 import { bitmapCsum, blockBitmap, inodeBitmap } from './bitmap.js';
 import {
   BLOCKS_PER_GROUP, BLOCK_SIZE, DX_HASH_HALF_MD4, EXT2_FLAGS_UNSIGNED_HASH, EXT3_JNL_BACKUP_BLOCKS, EXT4_BG_INODE_ZEROED,
-  EXT4_CRC32C_CHKSUM, EXT4_DESC_SIZE_64BIT, EXT4_DYNAMIC_REV, EXT4_ERRORS_CONTINUE, EXT4_EXTENTS_FL, EXT4_EXTRA_ISIZE,
+  EXT4_CRC32C_CHKSUM, EXT4_DESC_SIZE_64BIT, EXT4_DYNAMIC_REV, EXT4_ERRORS_CONTINUE, EXT4_EXTRA_ISIZE,
   EXT4_FEATURE_COMPAT_DIR_INDEX, EXT4_FEATURE_COMPAT_EXT_ATTR, EXT4_FEATURE_COMPAT_HAS_JOURNAL,
   EXT4_FEATURE_INCOMPAT_64BIT, EXT4_FEATURE_INCOMPAT_EXTENTS, EXT4_FEATURE_INCOMPAT_FILETYPE,
   EXT4_FEATURE_INCOMPAT_FLEX_BG, EXT4_FEATURE_RO_COMPAT_DIR_NLINK, EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE,
   EXT4_FEATURE_RO_COMPAT_HUGE_FILE, EXT4_FEATURE_RO_COMPAT_LARGE_FILE, EXT4_FEATURE_RO_COMPAT_METADATA_CSUM,
-  EXT4_FEATURE_RO_COMPAT_SPARSE_SUPER, EXT4_GOOD_OLD_FIRST_INO, EXT4_INDEX_FL, EXT4_INODE_SIZE, EXT4_JOURNAL_INO,
-  EXT4_OS_LINUX, EXT4_SUPER_MAGIC, EXT4_VALID_FS, EXT_INIT_MAX_LEN, LOG_BLOCK_SIZE, LOG_GROUPS_PER_FLEX,
+  EXT4_FEATURE_RO_COMPAT_SPARSE_SUPER, EXT4_GOOD_OLD_FIRST_INO, EXT4_INODE_SIZE, EXT4_JOURNAL_INO,
+  EXT4_OS_LINUX, EXT4_SUPER_MAGIC, EXT4_VALID_FS, LOG_BLOCK_SIZE, LOG_GROUPS_PER_FLEX,
 } from './constants.js';
 import { Ext4Error } from './errors.js';
-import { type Extent, buildExtentTree, extentTreeBlocks } from './extent.js';
+import { extentTreeBlocks } from './extent.js';
 import { type Geometry, GeometryError, type Range, blocksInGroup, computeGeometry } from './geometry.js';
 import { type GroupInfo, encodeGroupDesc } from './group-desc.js';
 import { type Identity, digestInputs, identity, parseUuid } from './identity.js';
-import { type InodeFields, inodeCsumSeed } from './inode.js';
-import { defaultJournalBlocks, journalSuperblock } from './journal.js';
+import type { InodeFields } from './inode.js';
 import { type Node, type Prepared, prepare } from './prepare.js';
 import { Superblock } from './superblock.js';
 import { hi32, lo32 } from './struct.js';
-import { inodeXattrArea, xattrBlock } from './xattr.js';
 
 export interface Ext4Options {
   /** Filesystem size in bytes (the stream is exactly this long), or 'fit' (default). */
@@ -73,6 +71,8 @@ export interface Ext4Layout {
   regions: Region[];
   /** Inode fields by inode number (index ino); undefined = unused (zero) inode. */
   inodes: (InodeFields | undefined)[];
+  /** i_block of every inode, 60 bytes at ino * 60 (one slab instead of 100,000 small arrays). */
+  iblocks: Uint8Array;
   lastIno: number;
   groups: GroupInfo[];
   /** The superblock without s_block_group_nr and checksum (the emitter seals each copy). */
@@ -107,134 +107,6 @@ function normalize(o: Ext4Options): Normalized {
   const epoch = o.epoch ?? 0;
   if (!(Number.isInteger(epoch) && epoch >= 0 && epoch < 2 ** 40)) bad(`epoch ${epoch} is out of range`, 'use seconds since 1970');
   return { size, label, uuid, inodeRatio, reservedBlocksPercent, journal: o.journal ?? false, epoch };
-}
-
-const sectors = (blocks: number): number => blocks * (BLOCK_SIZE / 512);
-
-/** Physical runs -> extents, cut at the 32768-block extent limit. */
-function toExtents(logical: number, runs: readonly Range[], into: Extent[]): void {
-  let l = logical;
-  for (const r of runs) {
-    for (let done = 0; done < r.count; done += EXT_INIT_MAX_LEN) {
-      const len = Math.min(EXT_INIT_MAX_LEN, r.count - done);
-      const prev = into[into.length - 1];
-      if (prev && prev.logical + prev.len === l && prev.physical + prev.len === r.start + done && prev.len + len <= EXT_INIT_MAX_LEN) prev.len += len;
-      else into.push({ logical: l, physical: r.start + done, len });
-      l += len;
-    }
-  }
-}
-
-function devIblock(major: number, minor: number): Uint8Array {
-  const b = new Uint8Array(60);
-  const v = new DataView(b.buffer);
-  // ext4_inode_set_dev style: old 8:8 encoding in i_block[0] when it fits, new_encode_dev in i_block[1].
-  if (major < 256 && minor < 256) v.setUint32(0, (major << 8) | minor, true);
-  else v.setUint32(4, ((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0, true);
-  return b;
-}
-
-interface Allocation {
-  alloc: Allocator;
-  regions: Region[];
-  inodes: (InodeFields | undefined)[];
-  journalBlocks: number;
-  journalIblock?: Uint8Array;
-}
-
-/** (4) Allocates every inode's blocks; throws NoSpace carrying the entry being placed. */
-function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: boolean): Allocation {
-  const alloc = new Allocator(geo.reserved, geo.blocks);
-  const regions: Region[] = [];
-  const inodes: (InodeFields | undefined)[] = [];
-  const grab = (n: number, what: string): Range[] => {
-    try {
-      return alloc.alloc(n);
-    } catch (err) {
-      if (err instanceof NoSpace) throw Object.assign(err, { what });
-      throw err;
-    }
-  };
-  const treeAlloc = (what: string) => (n: number): number[] => grab(n, what).flatMap((r) => Array.from({ length: r.count }, (_, i) => r.start + i));
-  let journalBlocks = 0;
-  let journalIblock: Uint8Array | undefined;
-  if (journal) {
-    journalBlocks = defaultJournalBlocks(geo.blocks);
-    const runs = grab(journalBlocks, 'the journal');
-    const extents: Extent[] = [];
-    toExtents(0, runs, extents);
-    const tree = buildExtentTree(extents, inodeCsumSeed(id.csumSeed, EXT4_JOURNAL_INO), treeAlloc('the journal'));
-    regions.push({ start: runs[0]!.start, count: 1, kind: 'bytes', bytes: journalSuperblock(journalBlocks, id.uuid) });
-    for (const b of tree.blocks) regions.push({ start: b.block, count: 1, kind: 'bytes', bytes: b.bytes });
-    journalIblock = tree.iblock;
-    inodes[EXT4_JOURNAL_INO] = {
-      mode: 0o100600, uid: 0, gid: 0, size: journalBlocks * BLOCK_SIZE, links: 1, mtime: 0, mtimeNsec: 0,
-      sectors: sectors(journalBlocks + tree.blocks.length), flags: EXT4_EXTENTS_FL, iblock: tree.iblock, fileAcl: 0,
-    };
-  }
-  for (const n of prep.nodes) {
-    const e = n.entry;
-    const what = e.path || '/';
-    const iseed = inodeCsumSeed(id.csumSeed, n.ino);
-    let iblock: Uint8Array = new Uint8Array(60);
-    let flags = 0;
-    let used = 0;
-    let fileAcl = 0;
-    let size = 0;
-    if (n.xattrs && n.xattrInBlock) {
-      const [r] = grab(1, what);
-      fileAcl = r!.start;
-      regions.push({ start: fileAcl, count: 1, kind: 'bytes', bytes: xattrBlock(n.xattrs, fileAcl, id.csumSeed) });
-      used++;
-    }
-    if (e.type === 'dir' || e.type === 'file' || (e.type === 'symlink' && n.dataBlocks > 0)) {
-      flags |= EXT4_EXTENTS_FL;
-      const extents: Extent[] = [];
-      for (const run of n.runs) {
-        const phys = grab(run.count, what);
-        toExtents(run.logical, phys, extents);
-        let l = run.logical;
-        for (const p of phys) {
-          if (e.type === 'file') {
-            regions.push({ start: p.start, count: p.count, kind: 'data', node: n, logical: l });
-          } else if (e.type === 'dir') {
-            for (let i = 0; i < p.count; i++) regions.push({ start: p.start + i, count: 1, kind: 'bytes', bytes: n.dirData![l + i]! });
-          } else {
-            const block = new Uint8Array(BLOCK_SIZE);
-            block.set(Buffer.from(e.type === 'symlink' ? e.target : '', 'utf8'));
-            regions.push({ start: p.start, count: 1, kind: 'bytes', bytes: block });
-          }
-          l += p.count;
-        }
-      }
-      const tree = buildExtentTree(extents, iseed, treeAlloc(what));
-      for (const b of tree.blocks) regions.push({ start: b.block, count: 1, kind: 'bytes', bytes: b.bytes });
-      iblock = tree.iblock;
-      used += n.dataBlocks + tree.blocks.length;
-    }
-    switch (e.type) {
-      case 'dir':
-        size = n.dataBlocks * BLOCK_SIZE;
-        if (n.dataBlocks > 1) flags |= EXT4_INDEX_FL;
-        break;
-      case 'file': size = e.size; break;
-      case 'symlink': {
-        const target = Buffer.from(e.target, 'utf8');
-        size = target.length;
-        if (n.dataBlocks === 0) iblock.set(target); // fast symlink: the target lives in i_block
-        break;
-      }
-      case 'char': case 'block': iblock = devIblock(e.major, e.minor); break;
-      default: break;
-    }
-    inodes[n.ino] = {
-      mode: statMode(e), uid: e.uid, gid: e.gid, size, links: n.links, mtime: e.mtime, mtimeNsec: e.mtimeNsec,
-      sectors: sectors(used), flags, iblock, fileAcl,
-      inlineXattrs: n.xattrs && !n.xattrInBlock ? inodeXattrArea(n.xattrs) : undefined,
-    };
-  }
-  regions.sort((a, b) => a.start - b.start);
-  return { alloc, regions, inodes, journalBlocks, ...(journalIblock ? { journalIblock } : {}) };
 }
 
 /** (3)+(4) for one block count; GeometryError / NoSpace when it does not fit. */
@@ -348,7 +220,7 @@ function finish(geo: Geometry, a: Allocation, o: Normalized, id: Identity, prep:
     regions.push({ start: geo.inodeBitmap[g]!, count: 1, kind: 'inodeBitmap', group: g });
     regions.push({ start: geo.inodeTable[g]!, count: geo.inodeTableBlocks, kind: 'inodeTable', group: g });
   }
-  regions.push(...a.regions);
+  for (const r of a.regions) regions.push(r); // (no spread: 10^6 arguments overflow the stack)
   regions.sort((x, y) => x.start - y.start);
   for (let i = 1; i < regions.length; i++) {
     const p = regions[i - 1]!;
@@ -397,7 +269,7 @@ function finish(geo: Geometry, a: Allocation, o: Normalized, id: Identity, prep:
     s_log_groups_per_flex: LOG_GROUPS_PER_FLEX, s_checksum_type: EXT4_CRC32C_CHKSUM,
   });
   return {
-    size, blocks: geo.blocks, geometry: geo, identity: id, regions, inodes: a.inodes, lastIno, groups,
+    size, blocks: geo.blocks, geometry: geo, identity: id, regions, inodes: a.inodes, iblocks: a.iblocks, lastIno, groups,
     superblock, gdt, allocEnd: a.alloc.cursor, reserved: geo.reserved, freeBlocks, freeInodes,
   };
 }

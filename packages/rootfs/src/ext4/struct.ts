@@ -31,32 +31,45 @@ export function defineStruct<const F extends readonly Field[]>(size: number, fie
     if (f.offset + width > size) throw new Error(`BUG: field ${f.name} at ${f.offset}+${width} outside a ${size}-byte structure`);
   }
   const byName = new Map(fields.map((f) => [f.name, f] as const));
+  // One DataView per backing buffer, reused: encoding 10^5 inodes must not allocate 10^5 views.
+  let lastBuffer: ArrayBufferLike | undefined;
+  let lastView: DataView | undefined;
+  const viewOf = (buf: Uint8Array): DataView => {
+    if (buf.buffer !== lastBuffer) {
+      lastBuffer = buf.buffer;
+      lastView = new DataView(buf.buffer);
+    }
+    return lastView!;
+  };
   return {
     size,
     fields,
     encode(values, buf = new Uint8Array(size), at = 0) {
-      const view = new DataView(buf.buffer, buf.byteOffset + at, size);
-      for (const [name, value] of Object.entries(values as Record<string, number | Uint8Array | undefined>)) {
+      if (at + size > buf.length) throw new Error(`BUG: encoding ${size} bytes at ${at} of ${buf.length}`);
+      const view = viewOf(buf);
+      const base = buf.byteOffset + at;
+      const vals = values as Record<string, number | Uint8Array | undefined>;
+      for (const name in vals) if (!byName.has(name)) throw new Error(`BUG: no field ${name}`);
+      for (const f of fields) {
+        const value = vals[f.name];
         if (value === undefined) continue;
-        const f = byName.get(name);
-        if (!f) throw new Error(`BUG: no field ${name}`);
-        if (f.type === 'bytes') {
-          const bytes = value as Uint8Array;
-          if (bytes.length > (f.length ?? 0)) throw new Error(`BUG: field ${name}: ${bytes.length} bytes > ${f.length}`);
-          buf.set(bytes, at + f.offset);
-          continue;
-        }
-        const n = value as number;
         switch (f.type) {
-          case 'u8': view.setUint8(f.offset, n); break;
-          case 'u16': view.setUint16(f.offset, n, le); break;
-          case 'u32': view.setUint32(f.offset, n >>> 0, le); break;
-          case 'u64': view.setBigUint64(f.offset, BigInt(n), le); break;
+          case 'u8': view.setUint8(base + f.offset, value as number); break;
+          case 'u16': view.setUint16(base + f.offset, value as number, le); break;
+          case 'u32': view.setUint32(base + f.offset, (value as number) >>> 0, le); break;
+          case 'u64': view.setBigUint64(base + f.offset, BigInt(value as number), le); break;
+          case 'bytes': {
+            const bytes = value as Uint8Array;
+            if (bytes.length > (f.length ?? 0)) throw new Error(`BUG: field ${f.name}: ${bytes.length} bytes > ${f.length}`);
+            buf.set(bytes, at + f.offset);
+            break;
+          }
         }
       }
       return buf;
     },
     decode(buf, at = 0) {
+      if (at + size > buf.length) throw new Error(`BUG: decoding ${size} bytes at ${at} of ${buf.length}`);
       const view = new DataView(buf.buffer, buf.byteOffset + at, size);
       const out: Record<string, number | Uint8Array> = {};
       for (const f of fields) {
