@@ -92,6 +92,7 @@ export async function inspectElfHandle(fh: FileHandle, path: string): Promise<El
   // 2. Program headers (PN_XNUM: the count lives in section header 0).
   let phnum = eh.e_phnum;
   if (phnum === PN_XNUM) {
+    if (eh.e_shoff + Elf64_Shdr.size > fileSize) throw bad(`e_phnum is PN_XNUM but section header 0 (at ${eh.e_shoff}) is past the end`);
     const sh0 = await readAt(fh, eh.e_shoff, Elf64_Shdr.size);
     if (sh0.length < Elf64_Shdr.size) throw bad('e_phnum is PN_XNUM but section header 0 is past the end');
     phnum = decodeStruct(Elf64_Shdr, sh0).sh_info;
@@ -154,7 +155,8 @@ export async function inspectElfHandle(fh: FileHandle, path: string): Promise<El
       if (strtab === undefined) throw bad('PT_DYNAMIC has string entries but no DT_STRTAB');
       const strtabOffset = vaddrToOffset(phdrs, strtab);
       if (strtabOffset === undefined) throw bad(`DT_STRTAB address 0x${strtab.toString(16)} is in no PT_LOAD segment`);
-      const limit = strsz ?? fileSize - strtabOffset;
+      if (strtabOffset >= fileSize) throw bad(`DT_STRTAB maps to byte ${strtabOffset}, file has ${fileSize} (truncated?)`);
+      const limit = Math.min(strsz ?? Infinity, fileSize - strtabOffset);
       const str = async (off: number) => {
         if (off >= limit) throw bad(`dynamic string offset ${off} is past DT_STRSZ ${limit}`);
         const s = await readCString(fh, strtabOffset + off, Math.min(limit - off, MAX_STRING_BYTES));

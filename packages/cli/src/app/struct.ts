@@ -21,8 +21,9 @@ export function defineStruct<N extends string>(name: string, size: number,
 }
 
 /**
- * Decodes `struct` at `offset` of `buf` (little-endian). u64 fields come back as numbers: every u64 we
- * read is an offset or size in a file, and one above 2^53 is rejected as corrupt rather than rounded.
+ * Decodes `struct` at `offset` of `buf` (little-endian). u64 fields come back as numbers, rounded
+ * above 2^53: callers check every u64 they use as an offset or size against the file size, which any
+ * such value exceeds, and the others (addresses, alignment) are only compared or reported.
  */
 export function decodeStruct<N extends string>(struct: Struct<N>, buf: Uint8Array, offset = 0): Record<N, number> {
   if (offset < 0 || offset + struct.size > buf.length) {
@@ -35,12 +36,7 @@ export function decodeStruct<N extends string>(struct: Struct<N>, buf: Uint8Arra
       case 'u8': out[field] = view.getUint8(at); break;
       case 'u16': out[field] = view.getUint16(at, true); break;
       case 'u32': out[field] = view.getUint32(at, true); break;
-      case 'u64': {
-        const v = view.getBigUint64(at, true);
-        if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`${struct.name}.${field} = ${v} is too large`);
-        out[field] = Number(v);
-        break;
-      }
+      case 'u64': out[field] = Number(view.getBigUint64(at, true)); break;
     }
   }
   return out;

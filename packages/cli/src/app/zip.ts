@@ -163,7 +163,7 @@ async function readDirectory(fh: FileHandle, path: string): Promise<ZipDirectory
       // With a prefix, the stored offset is too small by the prefix length; the record sits right
       // before the locator when it has no extensible data, which is how every writer we know emits it.
       let recPos = l.zip64EocdOffset;
-      let rec = await readAt(fh, recPos, Zip64EndOfCentralDirectory.size);
+      let rec = recPos + Zip64EndOfCentralDirectory.size <= recordEnd ? await readAt(fh, recPos, Zip64EndOfCentralDirectory.size) : Buffer.alloc(0);
       if (rec.length < Zip64EndOfCentralDirectory.size || rec.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) {
         recPos = recordEnd - Zip64EndOfCentralDirectory.size;
         rec = recPos >= 0 ? await readAt(fh, recPos, Zip64EndOfCentralDirectory.size) : Buffer.alloc(0);
