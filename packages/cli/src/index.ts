@@ -10,3 +10,4 @@ export * from './app/errors.js';
 export { splitWords, shQuote } from './init/shell.js';
 export { openDebianJdk, debianJdk, localJdk, type DebianJdk } from './runtime/jdk.js';
 export * from './qemu/index.js';
+export { runImage, detectImage, parseEnvArg, parsePortArg, type RunImageOptions, type RunImageResult, type RunStartInfo, type RunnableImage, ImageNotFoundError, ImageKindError, RunOptionError, PortInUseError, QemuRunError } from './run/index.js';

@@ -4,8 +4,10 @@ import { QemuOptionError } from './errors.js';
 import type { Accel } from './find.js';
 
 export interface DiskOption {
-  /** A raw disk image on the host. */
+  /** A disk image on the host (raw unless `format` says otherwise). */
   file: string;
+  /** QEMU's image format name: raw (default), qcow2, or vpc (VHD). */
+  format?: 'raw' | 'qcow2' | 'vpc';
   /** virtio-blk-pci (default) or nvme (EC2 Nitro's disk). */
   bus?: 'virtio' | 'nvme';
   /**
@@ -122,7 +124,7 @@ export function qemuArgs(opts: QemuOptions): string[] {
     const mode = disk.mode ?? 'snapshot';
     if (mode === 'readonly' && bus === 'nvme') throw fail(`disks[${i}]`, 'QEMU cannot attach a read-only drive to NVMe; use mode snapshot');
     const id = `disk${i}`;
-    args.push('-drive', `if=none,id=${id},format=raw,file=${qemuEscape(disk.file)},${mode === 'snapshot' ? 'snapshot=on' : 'readonly=on'}`);
+    args.push('-drive', `if=none,id=${id},format=${disk.format ?? 'raw'},file=${qemuEscape(disk.file)},${mode === 'snapshot' ? 'snapshot=on' : 'readonly=on'}`);
     // With -kernel, QEMU's linuxboot option ROM takes bootindex 0 itself.
     const bootindex = disk.bootindex ?? (i === 0 && !opts.kernel ? 0 : undefined);
     const boot = bootindex === undefined ? '' : `,bootindex=${bootindex}`;
