@@ -146,7 +146,12 @@ export async function* emitCpio(layout: CpioLayout, opts: EmitOptions = {}): Asy
     } else if (inode?.type === 'file') {
       const entry = inode;
       const data = entry.data;
-      if (padded + 1 <= room() && (data.kind === 'file' || data.kind === 'bytes')) {
+      const small = (data.kind === 'file' || data.kind === 'bytes') && padded + 1 <= bufferSize;
+      if (small && padded + 1 > room()) {
+        const out = take(); // start a fresh buffer rather than split a small file off on its own
+        if (out) yield out;
+      }
+      if (small) {
         // Fits (with one spare byte for the end-of-file probe): read or copy straight into the buffer.
         if (data.kind === 'file') {
           readSmallHostFile(entry, data.path, buf, used);
