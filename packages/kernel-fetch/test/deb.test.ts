@@ -1,6 +1,7 @@
 // extractDeb against dpkg-deb -x on the same packages, and damaged packages that must fail with
 // one line and leave nothing behind.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -143,6 +144,9 @@ t.test('damaged packages: one-line errors, nothing left at the destination', asy
   cases.push(['corrupt xz block', badXz, 'E_DECOMPRESS', /data\.tar\.xz: corrupt xz data/]);
   cases.push(['path traversal', makeDeb([{ name: './', type: 'directory' }, { name: './ok', content: 'x' }, { name: '../evil', content: 'x' }], 'gz'), 'E_DEB_UNSAFE_PATH', /\.\.\/evil: path contains "\.\."/]);
   cases.push(['absolute path', makeDeb([{ name: '/etc/evil', content: 'x' }], 'gz'), 'E_DEB_UNSAFE_PATH', /absolute path/]);
+  // In an xz package the error stops the block workers mid-stream (this test would hang if it did not).
+  const many = Array.from({ length: 40 }, (_, i) => ({ name: `./f${i}`, content: randomBytes(4000).toString('hex') }));
+  cases.push(['unsafe path after many xz blocks', makeDeb([{ name: './', type: 'directory' }, ...many, { name: '../evil', content: 'x' }, ...many.map((e) => ({ ...e, name: `${e.name}b` }))], 'xz'), 'E_DEB_UNSAFE_PATH', /\.\.\/evil: path contains "\.\."/]);
   cases.push(['write through a symlink', makeDeb([{ name: './link', type: 'symlink', linkname: '/tmp' }, { name: './link/pwned', content: 'x' }], 'gz'), 'E_DEB_UNSAFE_PATH', /parent link is a symlink/]);
 
   for (const [label, bytes, code, re] of cases) {

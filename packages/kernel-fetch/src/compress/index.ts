@@ -8,6 +8,8 @@ import { zstdDecompress } from './zstd.js';
 export { DecompressError, CompressInternalError, type CompressionKind, type DecompressErrorData } from './errors.js';
 export { detectCompression, compressionFromName, DETECT_BYTES, XZ_HEADER_MAGIC, ZSTD_MAGIC, GZIP_MAGIC } from './detect.js';
 export { XzDecoder, xzDecompressSync } from './xz.js';
+export { planXzFileRegion, xzDecompressFile, type XzParallelOptions } from './xz-parallel.js';
+export { planXzStream, type XzPlan, type XzBlock } from './xz-index.js';
 
 export interface DecompressOptions {
   /** Names the data in error messages, e.g. "foo.deb: data.tar.xz". Default "input". */
