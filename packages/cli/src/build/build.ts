@@ -4,9 +4,10 @@
 //   inspect the app -> resolve Debian parts -> download + unpack (verified, cached) -> kernel and
 //   module closure -> runtime (jlinked JRE for a JAR) -> shared library closure -> file tree ->
 //   write the output atomically.
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { access, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
 import { FileTree, atomicDirectory, compressInitramfs, cpioStream, ext4Chunks, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
@@ -168,21 +169,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // 7. Output, all or nothing.
   const cmdline = BASE_CMDLINE.join(' ');
   const parts: BuildPart[] = [];
+  const partitions: BuildResult['partitions'] = [];
   await timer.run('write', async () => {
     if (format === 'initramfs') {
       await atomicDirectory(output, async (dir) => {
-        await copyFile(vmlinuz, join(dir, 'vmlinuz'));
+        const kernelCopy = await writeAtomically(join(dir, 'vmlinuz'), createReadStream(vmlinuz));
         const initrd = await writeAtomically(join(dir, 'initrd.img'), compressInitramfs(cpioStream(tree), compress));
-        await writeFile(join(dir, 'cmdline'), cmdline + '\n', { mode: 0o644 });
+        const cmdlineFile = await writeAtomically(join(dir, 'cmdline'), Readable.from([Buffer.from(cmdline + '\n')]));
         parts.push(
-          { name: 'vmlinuz', path: join(output, 'vmlinuz'), bytes: (await stat(vmlinuz)).size, detail: `${kernel.package.name} ${kernel.version}` },
-          { name: 'initrd.img', path: join(output, 'initrd.img'), bytes: initrd.bytes, detail: `${compress}, sha256 ${initrd.sha256}` },
-          { name: 'cmdline', path: join(output, 'cmdline'), bytes: cmdline.length + 1, detail: cmdline },
+          { name: 'vmlinuz', path: join(output, 'vmlinuz'), bytes: kernelCopy.bytes, sha256: kernelCopy.sha256, detail: `${kernel.package.name} ${kernel.version}` },
+          { name: 'initrd.img', path: join(output, 'initrd.img'), bytes: initrd.bytes, sha256: initrd.sha256, detail: compress },
+          { name: 'cmdline', path: join(output, 'cmdline'), bytes: cmdlineFile.bytes, sha256: cmdlineFile.sha256, detail: cmdline },
         );
       });
     } else if (format === 'ext4') {
       const written = await writeAtomically(output, ext4Chunks(tree, { epoch, label: 'root', size: 'fit' }));
-      parts.push({ name: basename(output), path: output, bytes: written.bytes, detail: `ext4 root file system, sha256 ${written.sha256}` });
+      parts.push({ name: basename(output), path: output, bytes: written.bytes, sha256: written.sha256, detail: 'ext4 root file system' });
     } else {
       const fileOf = (name: string, rel: string): string => join(dirOf(boot.find((b) => b.name === name)!), rel);
       const disk = await writeDiskImage(output, format, {
@@ -201,16 +203,20 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         ...(options.sizeBytes !== undefined ? { sizeBytes: options.sizeBytes } : {}),
         label: hostnameFrom(appName),
       });
-      parts.push({ name: basename(output), path: output, bytes: disk.bytes, detail: `${format} disk, sha256 ${disk.sha256}` });
-      for (const p of disk.partitions) parts.push({ name: `  ${p.name}`, path: output, bytes: p.size, detail: `PARTUUID ${p.partUuid}: ${p.holds}` });
+      parts.push({ name: basename(output), path: output, bytes: disk.bytes, sha256: disk.sha256, detail: `${format} disk` });
+      for (const p of disk.partitions) partitions.push(p);
     }
   });
   await archive.saveLock();
 
   const packages = archive.lock().map((l) => ({ name: l.name, version: l.version, sha256: l.sha256 }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // The release identity: the file's SHA256, or for a directory the SHA256 of its parts' listing.
+  const digest = parts.length === 1
+    ? parts[0]!.sha256!
+    : createHash('sha256').update(parts.map((p) => `${p.sha256}  ${p.name}\n`).join('')).digest('hex');
   return {
-    output, format, parts, contents: summarizeTree(isDisk ? mergedView(tree, initTree) : tree),
+    output, format, digest, parts, partitions, contents: summarizeTree(isDisk ? mergedView(tree, initTree) : tree),
     overheadBytes: await ownOverhead(isDisk ? initTree : tree, compress), timings: timer.timings, packages,
     kernelRelease: kernel.release, cmdline,
   };

@@ -71,13 +71,20 @@ export type BuildEvent =
   | { type: 'download'; progress: ProgressEvent }
   | { type: 'warning'; message: string };
 
-export interface BuildPart { name: string; path: string; bytes: number; detail?: string }
+export interface BuildPart { name: string; path: string; bytes: number; sha256?: string; detail?: string }
 
 export interface BuildResult {
   output: string;
   format: Format;
-  /** What the output holds (vmlinuz, initrd.img, cmdline, ...). */
+  /**
+   * The image's identity: SHA256 of the output file, or for an initramfs directory of the
+   * `sha256  name` lines of vmlinuz, initrd.img and cmdline. Same inputs, same digest.
+   */
+  digest: string;
+  /** What the output holds (vmlinuz, initrd.img, cmdline, or the image file). */
   parts: BuildPart[];
+  /** A disk image's partitions. */
+  partitions: Array<{ name: string; partUuid: string; offset: number; size: number; holds: string }>;
   /** What the initramfs holds, grouped (kernel modules, init stage, runtime, libraries, app). */
   contents: Array<{ group: string; bytes: number; files: number }>;
   /** mkimage's own overhead (init stage and system files), compressed as stored in the image. */

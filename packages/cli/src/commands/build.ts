@@ -1,8 +1,11 @@
 // `mkimage <app> -o <out>`: the default command, a thin layer over build().
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { writeAtomically } from '@mkimage/rootfs';
 import type { Argv, CommandModule } from 'yargs';
 import { build } from '../build/build.js';
-import { COMPRESSIONS, FORMATS, DEFAULT_KERNEL_PACKAGE, DEFAULT_SUITE, type Compression, type Format } from '../build/options.js';
+import { COMPRESSIONS, FORMATS, DEFAULT_KERNEL_PACKAGE, DEFAULT_SUITE, type BuildResult, type Compression, type Format } from '../build/options.js';
 import { splitWords } from '../init/shell.js';
 import { createReporter } from './progress.js';
 import { readSourceDateEpoch, userPath } from './common.js';
@@ -28,6 +31,7 @@ interface BuildArgs {
   lock?: string;
   quiet: boolean;
   size?: string;
+  report?: string;
   '--'?: string[];
   _: (string | number)[];
 }
@@ -62,7 +66,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     .option('offline', { type: 'boolean', default: false, describe: 'make no network request; use only the cache' })
     .option('lock', { type: 'string', describe: 'lockfile pinning package versions (default mkimage.lock beside the app)' })
     .option('update-lock', { type: 'boolean', default: false, describe: 'resolve packages afresh and rewrite the lockfile' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+    .option('report', { type: 'string', describe: 'write a JSON report: inputs and their hashes, Debian packages, partitions, sizes, digest' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors and the digest' })
     .example('$0 app.jar -o app.img', 'a bootable GPT disk (UEFI and BIOS)')
     .example('$0 app.jar -o out --format initramfs', 'kernel + initramfs + cmdline in out/')
     .example('$0 app.jar -o out -e GREETING=hi -- --port 8080', 'arguments after -- reach the app verbatim')
@@ -100,7 +105,27 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       onProgress: reporter.onEvent,
     });
     reporter.summary(result);
+    if (argv.report) await writeReport(userPath(argv.report), result, userPath(argv.app));
+    // The release identity, on stdout like sha256sum (summary and progress go to stderr).
+    if (output !== '-') process.stdout.write(`${result.digest}  ${result.output}\n`);
   },
 };
 
-export { resolve };
+/** The --report JSON: everything needed to tell what went into an image and to rebuild it. */
+async function writeReport(path: string, r: BuildResult, app: string): Promise<void> {
+  const appSha = createHash('sha256').update(await readFile(app)).digest('hex');
+  const report = {
+    digest: r.digest,
+    format: r.format,
+    output: r.output,
+    inputs: { app: { path: app, sha256: appSha }, sourceDateEpoch: readSourceDateEpoch(), cmdline: r.cmdline },
+    kernel: r.kernelRelease,
+    packages: r.packages,
+    parts: r.parts,
+    partitions: r.partitions,
+    contents: r.contents,
+    overheadBytes: r.overheadBytes,
+    timingsMs: Object.fromEntries(r.timings.map((t) => [t.step, t.ms])),
+  };
+  await writeAtomically(path, Readable.from([Buffer.from(JSON.stringify(report, null, 2) + '\n')]));
+}

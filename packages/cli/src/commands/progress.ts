@@ -58,7 +58,8 @@ export function createReporter(opts: { quiet: boolean; stream?: NodeJS.WriteStre
     clearLive();
     const lines = [`built ${r.format} image in ${r.output} (kernel ${r.kernelRelease})`];
     for (const p of r.parts) lines.push(`  ${p.name.padEnd(12)} ${formatBytes(p.bytes).padStart(10)}  ${p.detail ?? ''}`);
-    lines.push('  initramfs holds:');
+    for (const p of r.partitions) lines.push(`    ${p.name.padEnd(10)} ${formatBytes(p.size).padStart(10)}  ${p.holds} (PARTUUID ${p.partUuid})`);
+    lines.push('  contents:');
     for (const c of r.contents) lines.push(`    ${c.group.padEnd(38)} ${formatBytes(c.bytes).padStart(10)}  ${c.files} entries`);
     lines.push(`    ${'mkimage overhead, compressed'.padEnd(38)} ${formatBytes(r.overheadBytes).padStart(10)}`);
     const total = r.timings.reduce((a, t) => a + t.ms, 0);

@@ -196,8 +196,21 @@ async function waitMarker(qemu: QemuProcess, marker: RegExp, deadline: number): 
   }
 }
 
+/**
+ * How PID 1 ended, from the kernel's panic line "Attempted to kill init! exitcode=0x%08x" (a wait
+ * status, kernel/exit.c): exit code in bits 8-15, or the terminating signal in bits 0-6.
+ */
+export function initExitStatus(consoleText: string): { code: number } | { signal: number } | undefined {
+  const m = /Attempted to kill init! exitcode=0x([0-9a-fA-F]+)/.exec(consoleText);
+  if (!m) return undefined;
+  const status = parseInt(m[1]!, 16);
+  return (status & 0x7f) === 0 ? { code: (status >> 8) & 0xff } : { signal: status & 0x7f };
+}
+
 export interface RunResult {
   console: string;
+  /** PID 1's exit, when the kernel reported it (see initExitStatus). */
+  initExit?: { code: number } | { signal: number };
   /** QEMU's exit status: 0 after a guest poweroff or (with -no-reboot) a panic=-1 reboot. */
   exitCode: number | null;
   signal: NodeJS.Signals | null;
@@ -229,6 +242,8 @@ export async function runToExit(opts: CommonOptions): Promise<RunResult> {
         timings: { exitMs: performance.now() - qemu.startedAt, lostToRetriesMs: lost },
       };
       if (qemu.firstConsoleAt !== undefined) result.timings.firstConsoleMs = qemu.firstConsoleAt - qemu.startedAt;
+      const initExit = initExitStatus(result.console);
+      if (initExit) result.initExit = initExit;
       return result;
     }
     await qemu.stop();
