@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { qemuArgs, qemuEscape } from '../src/qemu/args.js';
-import { freePort } from '../src/qemu/boot.js';
+import { freePort, initExitStatus } from '../src/qemu/boot.js';
 import { OvmfNotFoundError, QemuNotFoundError, QemuOptionError } from '../src/qemu/errors.js';
 import { findOvmf, findQemu, kvmUsable } from '../src/qemu/find.js';
 
@@ -148,4 +148,11 @@ t.test('findOvmf: firmware descriptors first, Secure Boot variants skipped, then
   // The host's own: Debian's ovmf package via QEMU's descriptors.
   const host = await findOvmf();
   t.equal(host.kind, 'pflash');
+});
+
+t.test('initExitStatus decodes the kernel panic line (a wait status)', async (t) => {
+  t.same(initExitStatus('[ 1.2] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300\n'), { code: 3 });
+  t.same(initExitStatus('Attempted to kill init! exitcode=0x00000000'), { code: 0 });
+  t.same(initExitStatus('Attempted to kill init! exitcode=0x00000009'), { signal: 9 });
+  t.equal(initExitStatus('reboot: Power down'), undefined);
 });

@@ -29,6 +29,7 @@ t.test('runToExit: the init exits, the kernel panics, QEMU exits and the console
   t.equal(r.exitCode, 0, 'panic=-1 + -no-reboot: QEMU exits cleanly');
   t.match(r.console, /MKIMAGE-TEST-EXITING/);
   t.match(r.console, /Attempted to kill init! exitcode=0x00000300/);
+  t.same(r.initExit, { code: 3 }, "the app's exit status, from the panic line");
   t.equal(await readFile(join(dir, 'exit.log'), 'utf8'), r.console, 'the console file holds the same text');
   t.comment(`exit after ${Math.round(r.timings.exitMs)} ms, first console byte at ${Math.round(r.timings.firstConsoleMs ?? -1)} ms`);
 });
@@ -37,6 +38,7 @@ t.test('runToExit on the pc machine (i440fx + SeaBIOS): poweroff -f stops QEMU',
   const r = await runToExit({ qemu, args: qemuArgs(base('poweroff', { machine: 'pc' })), timeoutMs: 60000 });
   t.equal(r.exitCode, 0);
   t.match(r.console, /MKIMAGE-TEST-POWEROFF/);
+  t.equal(r.initExit, undefined, 'a clean poweroff is not an init exit');
   t.notMatch(r.console, /insmod \S+ failed/);
 });
 
