@@ -62,7 +62,9 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
       throw err;
     }
   };
-  const treeAlloc = (what: string) => (n: number): number[] => grab(n, what).flatMap((r) => Array.from({ length: r.count }, (_, i) => r.start + i));
+  let treeWhat = '';
+  const treeBlocks = (n: number): number[] => grab(n, treeWhat).flatMap((r) => Array.from({ length: r.count }, (_, i) => r.start + i));
+  const treeAlloc = (what: string) => { treeWhat = what; return treeBlocks; };
   let journalBlocks = 0;
   let journalIblock: Uint8Array | undefined;
   if (journal) {

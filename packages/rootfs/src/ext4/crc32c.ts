@@ -40,13 +40,15 @@ export function crc32c(bytes: Uint8Array): number {
 }
 
 const LE32 = new Uint8Array(4);
+const LE32_VIEW = new DataView(LE32.buffer);
 /** Feeds a little-endian u32 (an inode or group number) into the CRC. */
 export function crc32cU32(crc: number, value: number): number {
-  new DataView(LE32.buffer).setUint32(0, value >>> 0, true);
+  LE32_VIEW.setUint32(0, value >>> 0, true);
   return crc32cUpdate(crc, LE32);
 }
 const LE64 = new Uint8Array(8);
+const LE64_VIEW = new DataView(LE64.buffer);
 export function crc32cU64(crc: number, value: number): number {
-  new DataView(LE64.buffer).setBigUint64(0, BigInt(value), true);
+  LE64_VIEW.setBigUint64(0, BigInt(value), true);
   return crc32cUpdate(crc, LE64);
 }

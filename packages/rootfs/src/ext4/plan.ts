@@ -131,6 +131,13 @@ function fit(o: Normalized, prep: Prepared, id: Identity): { geo: Geometry; a: A
   let blocks = round(content * (1 + FIT_HEADROOM) + FIT_SLACK_BLOCKS + inodeBlocks + 64);
   for (let i = 0; i < 64; i++) {
     try {
+      // Settle the size on geometry alone (cheap), then allocate once for real.
+      for (let j = 0; j < 16; j++) {
+        const geo = computeGeometry(blocks, minInodes, o.inodeRatio);
+        const want = round(overheadOf(geo) + content + Math.ceil(content * FIT_HEADROOM) + FIT_SLACK_BLOCKS);
+        if (geo.blocks >= want) break;
+        blocks = want;
+      }
       const r = attempt(blocks, minInodes, o, prep, id);
       const used = r.geo.blocks - freeBlocksOf(r.geo, r.a.alloc);
       const want = round(used + Math.ceil((used - overheadOf(r.geo)) * FIT_HEADROOM) + FIT_SLACK_BLOCKS);

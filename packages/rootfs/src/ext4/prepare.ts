@@ -114,6 +114,8 @@ export function prepare(tree: FileTree, epoch: number, seeds: Seeds): Prepared {
   mk(root, EXT4_ROOT_INO);
   mk(lostFound, EXT4_GOOD_OLD_FIRST_INO);
   let next = EXT4_GOOD_OLD_FIRST_INO + 1;
+  checkEntry(root);
+  checkEntry(lostFound);
   for (const e of entries) {
     if (e.path === '' || e.path === LOST_FOUND) continue;
     checkEntry(e);
