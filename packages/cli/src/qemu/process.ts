@@ -62,7 +62,8 @@ let setprivPath: string | null | undefined;
  * util-linux `setpriv --pdeathsig SIGKILL` makes the kernel kill QEMU when its parent dies, for any
  * reason (a signal, a crash, SIGKILL), with no signal handlers of ours: installing those would
  * change how this process reacts to Ctrl-C and fight with other libraries' handlers. Without
- * setpriv only a normal exit of this process is covered (the 'exit' hook).
+ * setpriv only a normal exit of this process is covered (the 'exit' hook). The parent-death signal
+ * follows the thread that spawned QEMU: start QEMU from the main thread, not a worker.
  */
 function findSetpriv(): string | null {
   if (setprivPath !== undefined) return setprivPath;
