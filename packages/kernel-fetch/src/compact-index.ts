@@ -1,15 +1,16 @@
 // The parsed form of a Packages index kept in the cache, so a warm run never re-parses ~50 MB of
-// deb822 text. Tab-separated text, read lazily: loading only finds line starts and package names;
-// a record is decoded when resolution asks for that name. A provides section makes virtual-package
-// lookups as cheap. Layout:
-//   line 1:   {"format":"mkimage-packages","version":2,"sha256":"<index sha256>","records":N}
+// deb822 text. Tab-separated text sorted by package name, read lazily: loading decodes only the
+// header and the provides section; a name is found by binary search over the record lines and its
+// records are decoded when resolution asks for them. Layout:
+//   line 1:   {"format":"mkimage-packages","version":3,"sha256":"<index sha256>","records":N,"recordsEnd":E}
 //   N lines:  name \t version \t arch \t filename \t size \t sha256 \t depends \t pre-depends \t provides
-//   then:     virtual-name \t record-number \t provided-version (empty when unversioned)
+//   then:     virtual-name \t offset of the providing record's line \t provided version (may be empty)
+// Offsets count UTF-16 code units of the whole text (what JavaScript string indexes use).
 import type { PackageRecord } from './packages-index.js';
 import { parseRelations } from './relation.js';
 
 export const COMPACT_FORMAT = 'mkimage-packages';
-export const COMPACT_VERSION = 2;
+export const COMPACT_VERSION = 3;
 
 // Column order of a record line; this one table drives both encode and decode.
 const COLUMNS = ['name', 'version', 'arch', 'filename', 'size', 'sha256', 'depends', 'preDepends', 'provides'] as const;
@@ -23,90 +24,104 @@ export interface PackageIndexView {
 /** Encodes records (any order) into the compact text. Tabs and newlines cannot occur in these fields. */
 export function encodeCompact(records: PackageRecord[], sha256: string): string {
   const sorted = [...records].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const lines = [JSON.stringify({ format: COMPACT_FORMAT, version: COMPACT_VERSION, sha256, records: sorted.length })];
-  for (const r of sorted) lines.push(COLUMNS.map((c) => String(r[c] ?? '')).join('\t'));
+  const lines = sorted.map((r) => COLUMNS.map((c) => String(r[c] ?? '')).join('\t') + '\n');
+  // The header holds offsets that depend on its own length: pad the numbers to a fixed width.
+  const header = (end: number): string =>
+    JSON.stringify({ format: COMPACT_FORMAT, version: COMPACT_VERSION, sha256, records: sorted.length, recordsEnd: String(end).padStart(12, '0') }) + '\n';
+  const headerLength = header(0).length;
+  let offset = headerLength;
+  const provides: string[] = [];
   sorted.forEach((r, i) => {
-    if (!r.provides) return;
-    for (const clause of parseRelations(r.provides)) {
-      for (const alt of clause) lines.push(`${alt.name}\t${i}\t${alt.op === '=' && alt.version ? alt.version : ''}`);
+    if (r.provides) {
+      for (const clause of parseRelations(r.provides)) {
+        for (const alt of clause) provides.push(`${alt.name}\t${offset}\t${alt.op === '=' && alt.version ? alt.version : ''}\n`);
+      }
     }
+    offset += lines[i]!.length;
   });
-  return lines.join('\n') + '\n';
+  return header(offset) + lines.join('') + provides.join('');
 }
 
 /** A lazily decoded compact index. */
 export class CompactIndex implements PackageIndexView {
-  private readonly starts: number[] = [];
-  /** name -> [first record number, count] (records are sorted by name). */
-  private readonly names = new Map<string, [number, number]>();
-  private readonly provides = new Map<string, { n: number; version: string }[]>();
+  private readonly provides = new Map<string, { at: number; version: string }[]>();
   private readonly decoded = new Map<number, PackageRecord>();
 
-  private constructor(private readonly text: string) {}
+  private constructor(
+    private readonly text: string,
+    private readonly recordsStart: number,
+    private readonly recordsEnd: number,
+    readonly size: number,
+  ) {}
 
-  /** Parses the header and line offsets; undefined when the text is not this format and version or not for `sha256`. */
+  /** Reads the header and provides section; undefined when the text is not this format and version or not for `sha256`. */
   static load(text: string, sha256: string): CompactIndex | undefined {
     const nl = text.indexOf('\n');
-    let header: { format?: string; version?: number; sha256?: string; records?: number };
+    let header: { format?: string; version?: number; sha256?: string; records?: number; recordsEnd?: string };
     try {
       header = JSON.parse(text.slice(0, nl)) as typeof header;
     } catch {
       return undefined;
     }
     if (header.format !== COMPACT_FORMAT || header.version !== COMPACT_VERSION || header.sha256 !== sha256) return undefined;
-    const idx = new CompactIndex(text);
-    const count = header.records ?? 0;
-    let pos = nl + 1;
-    for (let i = 0; i < count; i++) {
-      const tab = text.indexOf('\t', pos);
-      const name = text.slice(pos, tab);
-      idx.starts.push(pos);
-      const hit = idx.names.get(name);
-      if (hit) hit[1]++;
-      else idx.names.set(name, [i, 1]);
-      pos = text.indexOf('\n', tab) + 1;
-    }
-    while (pos < text.length) {
-      const end = text.indexOf('\n', pos);
-      const [name, n, version] = text.slice(pos, end).split('\t');
+    const end = Number(header.recordsEnd);
+    if (!(end >= nl + 1 && end <= text.length) || (end > nl + 1 && text[end - 1] !== '\n')) return undefined;
+    const idx = new CompactIndex(text, nl + 1, end, header.records ?? 0);
+    for (let pos = end; pos < text.length; ) {
+      const eol = text.indexOf('\n', pos);
+      const [name, at, version] = text.slice(pos, eol).split('\t');
+      const p = { at: Number(at), version: version ?? '' };
       const list = idx.provides.get(name!);
-      const p = { n: Number(n), version: version ?? '' };
       if (list) list.push(p);
       else idx.provides.set(name!, [p]);
-      pos = end + 1;
+      pos = eol + 1;
     }
     return idx;
   }
 
-  private record(n: number): PackageRecord {
-    let r = this.decoded.get(n);
+  /** The package name of the record line starting at `at`. */
+  private nameAt(at: number): string {
+    return this.text.slice(at, this.text.indexOf('\t', at));
+  }
+
+  /** Start of the first record line whose name is >= `name` (recordsEnd when none). */
+  private lowerBound(name: string): number {
+    let lo = this.recordsStart; // invariant: every line starting before lo has a name < `name`
+    let hi = this.recordsEnd; // and the line starting at hi (if any) has a name >= `name`
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const start = this.text.lastIndexOf('\n', mid - 1) + 1; // the line containing mid
+      const at = start < lo ? lo : start;
+      if (this.nameAt(at) < name) lo = this.text.indexOf('\n', at) + 1;
+      else hi = at;
+    }
+    return lo;
+  }
+
+  private record(at: number): PackageRecord {
+    let r = this.decoded.get(at);
     if (!r) {
-      const start = this.starts[n]!;
-      const cells = this.text.slice(start, this.text.indexOf('\n', start)).split('\t');
+      const cells = this.text.slice(at, this.text.indexOf('\n', at)).split('\t');
       const o: Record<string, string | number> = {};
       COLUMNS.forEach((c, i) => {
         const v = cells[i] ?? '';
         if (v !== '') o[c] = c === 'size' ? Number(v) : v;
       });
       r = o as unknown as PackageRecord;
-      this.decoded.set(n, r);
+      this.decoded.set(at, r);
     }
     return r;
   }
 
-  get size(): number {
-    return this.starts.length;
-  }
-
   byName(name: string): PackageRecord[] {
-    const hit = this.names.get(name);
-    if (!hit) return [];
     const out: PackageRecord[] = [];
-    for (let i = 0; i < hit[1]; i++) out.push(this.record(hit[0] + i));
+    for (let at = this.lowerBound(name); at < this.recordsEnd && this.nameAt(at) === name; at = this.text.indexOf('\n', at) + 1) {
+      out.push(this.record(at));
+    }
     return out;
   }
 
   providers(name: string): { record: PackageRecord; version?: string }[] {
-    return (this.provides.get(name) ?? []).map((p) => (p.version ? { record: this.record(p.n), version: p.version } : { record: this.record(p.n) }));
+    return (this.provides.get(name) ?? []).map((p) => (p.version ? { record: this.record(p.at), version: p.version } : { record: this.record(p.at) }));
   }
 }

@@ -77,7 +77,7 @@ t.test('compact form round-trips and answers by name and by provided name', asyn
   t.same(idx.providers('java-runtime').map((p) => [p.record.name, p.version]), [['java-ish', '17']]);
   t.equal(idx.byName('mawk')[0], idx.providers('awk')[0]!.record, 'one decoded object per record');
   t.equal(CompactIndex.load(text, 'f'.repeat(64)), undefined, 'keyed by the index SHA256');
-  t.equal(CompactIndex.load(text.replace('"version":2', '"version":1'), sha), undefined, 'old format versions ignored');
+  t.equal(CompactIndex.load(text.replace('"version":3', '"version":2'), sha), undefined, 'old format versions ignored');
   t.equal(CompactIndex.load('garbage', sha), undefined);
 });
 
@@ -93,4 +93,28 @@ t.test('progress draws only on a TTY', async (t) => {
   const p = ttyProgress({ isTTY: true, columns: 60, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream)!;
   p({ url: 'http://m/pool/a%2Bb.deb', received: 1048576, total: 2097152, done: false });
   t.match(out, /^\rfetching a\+b\.deb 1\.0\/2\.0 MiB/);
+});
+
+t.test('binary search finds every name (duplicates, prefixes, absent names) in a seeded random index', async (t) => {
+  let seed = 777;
+  const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
+  const alphabet = 'ab-+.0';
+  const names = new Set<string>(['a', 'ab', 'ab-c', 'b']);
+  for (let tries = 0; names.size < 400 && tries < 100000; tries++) {
+    let n = 'abz'[rnd(3)]!;
+    for (let i = rnd(6); i > 0; i--) n += alphabet[rnd(alphabet.length)];
+    names.add(n);
+  }
+  const records = [...names].flatMap((name) =>
+    Array.from({ length: 1 + rnd(3) }, (_, v) => ({ name, version: `${v + 1}.0`, arch: 'amd64', filename: `pool/${name}_${v}.deb`, size: v + 1, sha256: '0'.repeat(64), ...(rnd(5) === 0 ? { provides: `virt-${rnd(4)}` } : {}) })),
+  );
+  const idx = CompactIndex.load(encodeCompact(records, 'sha'), 'sha')!;
+  t.equal(idx.size, records.length);
+  let wrong = 0;
+  for (const name of names) if (JSON.stringify(idx.byName(name)) !== JSON.stringify(records.filter((r) => r.name === name))) wrong++;
+  t.equal(wrong, 0, `all ${names.size} names found with all their versions (seed 777)`);
+  for (const absent of ['', '0', 'c', 'a~', 'ab-c~', 'zzzzzzz', '~'].filter((n) => !names.has(n))) t.same(idx.byName(absent), [], `absent ${JSON.stringify(absent)}`);
+  for (let v = 0; v < 4; v++) {
+    t.same(idx.providers(`virt-${v}`).map((p) => p.record.name).sort(), records.filter((r) => r.provides === `virt-${v}`).map((r) => r.name).sort());
+  }
 });

@@ -54,7 +54,7 @@ t.test('compareVersions agrees with the table and with dpkg --compare-versions',
 
 t.test('a seeded random sweep agrees with dpkg', async (t) => {
   let seed = 12345;
-  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
   const parts = ['0', '1', '2', '10', '01', 'a', 'b', '~', '+', '.', '~rc', '+b1', 'z'];
   const make = (): string => {
     let s = String(rnd(3));
