@@ -115,3 +115,26 @@ t.test('none and zstd', async (t) => {
   t.equal(lvl9[8], 2, 'XFL = 2 at level 9');
   t.equal(sha(zlib.gunzipSync(lvl9)), sha(raw));
 });
+
+t.test('zstd plumbing (Node >= 22.15 path) with a stand-in compressor stream', async (t) => {
+  // Node 20 has no zlib.createZstdCompress; stand in gzip's stream (same Transform interface) to
+  // exercise the feeding, backpressure and error paths the real one goes through.
+  let params: Record<number, number> | undefined;
+  const fakeZlib = {
+    ...zlib,
+    constants: { ...zlib.constants, ZSTD_c_compressionLevel: 100 },
+    createZstdCompress: (o: { params: Record<number, number> }) => { params = o.params; return zlib.createGzip({ level: 1 }); },
+  };
+  const mod = await t.mockImport<typeof import('../src/compress/index.js')>('../src/compress/index.js', { 'node:zlib': fakeZlib });
+  t.equal(mod.hasZstd, true);
+  const data = Buffer.from(seededRandom(4).bytes(3_000_000));
+  const out = await collect(mod.compressInitramfs(chunked(data, [100_000]), 'zstd', { level: 7 }));
+  t.same(params, { 100: 7 }, 'the level reaches ZSTD_c_compressionLevel');
+  t.equal(sha(zlib.gunzipSync(out)), sha(data), 'every input byte went through, in order');
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('abc');
+    throw Object.assign(new Error('source broke'), { code: 'E_TEST' });
+  }
+  await t.rejects(collect(mod.compressInitramfs(failing(), 'zstd')), { code: 'E_TEST' }, 'a source error surfaces');
+  t.throws(() => mod.compressInitramfs(failing(), 'zstd', { level: 20 }), { code: 'E_COMPRESS_OPTION', message: /zstd level 20 is not valid; use 1-19/ });
+});
