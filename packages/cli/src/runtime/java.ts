@@ -2,7 +2,7 @@
 // `jdeps`), taken from Debian's OpenJDK packages and cached content-addressed, so that a rebuild
 // after an app change skips jlink entirely.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sysroot } from './sysroot.js';
 
@@ -78,10 +78,24 @@ export async function moduleDeps(jdk: JdkTools, jar: string): Promise<string[]> 
   return modules.length ? modules : ['java.base'];
 }
 
+/** jdeps' answer for this JAR and JDK, remembered by content: a warm rebuild skips jdeps too. */
+async function cachedModuleDeps(req: JreRequest, onStep?: (step: string) => void): Promise<string[]> {
+  const key = createHash('sha256').update(await readFile(req.jar)).update(`\0${req.jdk.identity}\0${req.jdk.feature}`).digest('hex');
+  const file = join(req.cacheDir, 'jdeps', `${key}.txt`);
+  const cached = await readFile(file, 'utf8').catch(() => undefined);
+  if (cached !== undefined) return cached.split(',').filter(Boolean);
+  onStep?.('jdeps');
+  const modules = await moduleDeps(req.jdk, req.jar);
+  await mkdir(join(req.cacheDir, 'jdeps'), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, modules.join(','));
+  await rename(tmp, file);
+  return modules;
+}
+
 /** The JRE for an app: from the cache when the same JDK and module set were linked before. */
 export async function jlinkRuntime(req: JreRequest, onStep?: (step: string) => void): Promise<Jre> {
-  onStep?.('jdeps');
-  const found = await moduleDeps(req.jdk, req.jar);
+  const found = await cachedModuleDeps(req, onStep);
   const modules = [...new Set(['java.base', ...found, ...ALWAYS_MODULES, ...(req.extraModules ?? [])])].sort();
   const key = createHash('sha256')
     .update(JSON.stringify({ jdk: req.jdk.identity, modules, options: JLINK_OPTIONS }))
