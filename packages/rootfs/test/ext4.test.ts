@@ -143,6 +143,27 @@ t.test('sparse-aware chunks: zero runs are tagged and the sum is the size', asyn
   t.equal(gaps, 0, 'chunks are contiguous');
   t.equal(total, 64 << 20, 'exactly the requested size');
   t.ok(zero > 60 << 20, `most of an almost empty image is skippable zeros (${zero} bytes)`);
+
+  // A host file with a hole is allocated in full, but its zero stretch is reported as a zero run.
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const host = join(dir, 'holey');
+  const fh = await open(host, 'w');
+  await fh.write(Buffer.from('tail'), 0, 4, 3 << 20);
+  await fh.close();
+  const tree = new FileTree({ mtime: EPOCH });
+  tree.hostFile('holey', host, (3 << 20) + 4);
+  const l2 = planExt4(tree, { epoch: EPOCH });
+  const region = l2.regions.find((r) => r.kind === 'data')!;
+  let zeroInFile = 0;
+  for await (const c of emitExt4Chunks(l2)) {
+    if (c.zero && c.offset >= region.start * 4096 && c.offset < (region.start + region.count) * 4096) zeroInFile += c.zero;
+  }
+  t.equal(zeroInFile, 3 << 20, 'the 3 MiB of zeros inside the file come out as zero runs');
+  const img = join(dir, 'holey.ext4');
+  await writeImage(tree, { epoch: EPOCH }, img);
+  t.ok(e2fsck(img).ok, 'e2fsck clean');
+  t.same(await compareWithDebugfs(img, tree), [], 'contents read back (zeros included)');
 });
 
 t.test('bad input: one-line errors naming the entry, nothing at the output', async (t) => {

@@ -54,6 +54,17 @@ function* inodeTable(layout: Ext4Layout, group: number, start: number): Generato
 }
 
 const SMALL_FILE = 256 << 10;
+const ZERO_PAGE = new Uint8Array(1 << 20);
+
+/** True for a chunk of at least one block that holds only zeros (memcmp against a zero page). */
+function isZero(chunk: Uint8Array): boolean {
+  if (chunk.length < BLOCK_SIZE) return false;
+  for (let at = 0; at < chunk.length; at += ZERO_PAGE.length) {
+    const n = Math.min(ZERO_PAGE.length, chunk.length - at);
+    if (Buffer.compare(chunk.subarray(at, at + n), ZERO_PAGE.subarray(0, n)) !== 0) return false;
+  }
+  return true;
+}
 
 /** Reads a small host file whole, with readData's checks: it must exist and still have its size. */
 function readSmall(entry: FileEntry, path: string): Uint8Array {
@@ -135,7 +146,9 @@ async function* fileData(region: Extract<Region, { kind: 'data' }>, readers: Map
     if (chunk.length === 0) {
       throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: source ended after ${reader.pos} of ${entry.size} bytes; did it change during the build?`, { path: entry.path });
     }
-    yield { offset: base + done, bytes: chunk };
+    // All-zero stretches of allocated data (holes read back from a host file) become zero runs,
+    // so a sparse-aware consumer can seek over them; the blocks stay allocated in the filesystem.
+    yield isZero(chunk) ? { offset: base + done, zero: chunk.length } : { offset: base + done, bytes: chunk };
     done += chunk.length;
   }
   if (want > done) yield { offset: base + done, bytes: new Uint8Array(want - done) };
