@@ -31,7 +31,8 @@ function outputError(path: string, what: string, err: unknown): OutputError {
   const reason = reasonOf(err);
   const hint = reason === 'EACCES' || reason === 'EPERM' || reason === 'EROFS'
     ? 'choose a writable location'
-    : reason === 'ENOENT' ? 'create its directory first' : reason === 'EISDIR' ? 'it is a directory; name a file' : 'check the path';
+    : reason === 'ENOENT' ? 'create its directory first' : reason === 'EISDIR' ? 'it is a directory; name a file'
+    : reason === 'EPIPE' ? 'the program reading it exited early' : 'check the path';
   return new OutputError(`cannot ${what} ${path} (${reason}); ${hint}`, { path, reason });
 }
 
@@ -39,12 +40,26 @@ async function writeStdout(chunks: AsyncIterable<Uint8Array>): Promise<WriteResu
   const hash = createHash('sha256');
   let bytes = 0;
   const out = process.stdout;
-  for await (const chunk of chunks) {
-    hash.update(chunk);
-    bytes += chunk.length;
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  // A closed pipe (`mkimage ... -o - | head`) reports EPIPE as an 'error' event: turn it into E_OUTPUT.
+  let failed: unknown;
+  let wake: (() => void) | undefined;
+  const onError = (err: unknown): void => { failed = err; wake?.(); };
+  out.on('error', onError);
+  try {
+    for await (const chunk of chunks) {
+      if (failed) break;
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (!out.write(chunk)) {
+        await new Promise<void>((r) => { wake = r; out.once('drain', () => r()); });
+        wake = undefined;
+      }
+    }
+    if (failed) throw outputError('standard output', 'write to', failed);
+    return { bytes, sha256: hash.digest('hex') };
+  } finally {
+    out.off('error', onError);
   }
-  return { bytes, sha256: hash.digest('hex') };
 }
 
 /**

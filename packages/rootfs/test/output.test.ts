@@ -111,3 +111,15 @@ t.test('atomicDirectory: builds beside dest, renames, replaces only a previous o
   await atomicDirectory(empty, fill('e'));
   t.equal(readFileSync(join(empty, 'initrd.img'), 'utf8'), 'e');
 });
+
+t.test("dest '-' into a closed pipe: one-line E_OUTPUT, not a crash", async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const src = fileURLToPath(new URL('../src/output.ts', import.meta.url));
+  // A child writes 64 MiB to stdout through writeAtomically('-'); `head -c 10` closes the pipe early.
+  const script = `import { writeAtomically } from ${JSON.stringify(src)};
+    async function* big() { for (let i = 0; i < 1024; i++) yield new Uint8Array(65536).fill(65); }
+    writeAtomically('-', big()).then(() => console.error('NO ERROR'), (e) => console.error('CAUGHT', e.code, e.message));`;
+  const r = spawnSync('sh', ['-c', `"$0" ${process.execArgv.map((a) => `'${a}'`).join(' ')} --input-type=module -e "$1" | head -c 10 > /dev/null`, process.execPath, script], { encoding: 'utf8' });
+  t.match(r.stderr, /CAUGHT E_OUTPUT cannot write to standard output \(EPIPE\); the program reading it exited early/, r.stderr);
+});
