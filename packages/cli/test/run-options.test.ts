@@ -197,6 +197,14 @@ t.test('CLI: a missing image, a port in use, bad -e/-p: one line each, before QE
   t.equal(noEnv.stderr.trimEnd().split('\n').length, 1, `one line: ${noEnv.stderr}`);
   t.match(noEnv.stderr, /none\.env: (no such file|not found)/);
   await t.rejects(runImage({ image: out, envFile: join(dir, 'none.env') }), { code: 'E_RUN_OPTIONS', message: /^--env-file ".*none\.env": no such file$/ });
+  // No QEMU on PATH: the hint names the Debian package.
+  mkdirSync(join(dir, 'empty-bin'));
+  const noQemu = spawnSync(process.execPath, [main, 'run', out], { encoding: 'utf8', env: { PATH: join(dir, 'empty-bin') } });
+  oneLine(t, { status: noQemu.status, stderr: noQemu.stderr, stdout: noQemu.stdout }, /^mkimage: qemu-system-x86_64 not found on PATH; install QEMU \(Debian\/Ubuntu: apt-get install qemu-system-x86\)$/m);
+  // QEMU itself fails (this "vmlinuz" is one byte): its own message, and status 125, not an app status.
+  const bad = mkimage(['run', out]);
+  t.equal(bad.status, 125, 'a QEMU failure has its own exit status');
+  t.match(bad.stderr, /^mkimage: QEMU exited with status 1: .*(kernel|vmlinuz)/m);
   const both = mkimage(['run', out, '--bios', '--uefi']);
   t.equal(both.status, 2, 'usage error');
   t.match(both.stderr, /mutually exclusive/);
