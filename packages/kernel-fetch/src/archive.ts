@@ -172,6 +172,8 @@ export class Archive {
       await extractDeb(deb, tmp);
       await rename(tmp, dest);
     } catch (err) {
+      // The extractor names the cached file; say which package that is.
+      if (err instanceof Error && !err.message.startsWith(`${pkg.name} `)) err.message = `${pkg.name} ${pkg.version}: ${err.message}`;
       const code = (err as NodeJS.ErrnoException).code;
       // Another build finished the same extraction first: use theirs.
       if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await isDir(dest))) return dest;

@@ -154,3 +154,14 @@ t.test('relative paths are the user\'s (INIT_CWD, as pnpm sets it), not the work
   t.equal(readFileSync(join(user, 'rootfs/bin/busybox'), 'utf8'), 'not really busybox\n');
   t.ok(existsSync(join(user, 'mkimage.lock')));
 });
+
+t.test('a package that fails extraction (path escaping the root) leaves no output and no new parent', async (t) => {
+  const suites = standardSuites();
+  suites[0]!.packages.push({ name: 'evil', version: '1', files: { 'usr/ok': 'fine\n', '../../escape': 'bad\n' } });
+  const m = await writeMirror(tempDir('mirror'), suites, [key.privateKey]);
+  const parent = tempDir('out');
+  const r = run(m, ['busybox-static', 'evil', '--extract', join(parent, 'new/nested/root')]);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /^mkimage: evil 1: [^\n]*\.\.[^\n]*refusing to extract this package\n$/);
+  t.same(listTree(parent), [], 'neither the output nor its new parents remain');
+});

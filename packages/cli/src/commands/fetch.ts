@@ -84,15 +84,25 @@ async function extractAll(dest: string, debs: Map<ResolvedPackage, string>): Pro
     /* absent: fine */
   }
   if (existing && existing.length) throw new OutputExistsError({ path: dest });
-  await mkdir(dirname(dest), { recursive: true });
+  // Parents we create are removed again on failure, so a failed run leaves no trace at all.
+  const createdParent = await mkdir(dirname(dest), { recursive: true });
   const tmp = join(dirname(dest), `.${basename(dest)}.mkimage-${process.pid}.tmp`);
   await rm(tmp, { recursive: true, force: true });
+  let done = false;
   try {
-    for (const deb of debs.values()) await extractDeb(deb, tmp);
+    for (const [pkg, deb] of debs) {
+      await extractDeb(deb, tmp).catch((err: unknown) => {
+        // The extractor names the cached file; say which package that is.
+        if (err instanceof Error) err.message = `${pkg.name} ${pkg.version}: ${err.message}`;
+        throw err;
+      });
+    }
     await mkdir(tmp, { recursive: true }); // even an empty package set yields the directory
     if (existing) await rmdir(dest);
     await rename(tmp, dest);
+    done = true;
   } finally {
     await rm(tmp, { recursive: true, force: true });
+    if (!done && createdParent) await rm(createdParent, { recursive: true, force: true });
   }
 }
