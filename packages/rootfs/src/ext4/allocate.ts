@@ -7,7 +7,8 @@ import { BLOCK_SIZE, EXT4_EXTENTS_FL, EXT4_INDEX_FL, EXT4_JOURNAL_INO, EXT_INIT_
 import { type Extent, buildExtentTree } from './extent.js';
 import type { Geometry, Range } from './geometry.js';
 import type { Identity } from './identity.js';
-import { type InodeFields, inodeCsumSeed } from './inode.js';
+import { inodeCsumSeed } from './inode.js';
+import { InodeColumns } from './inode-table.js';
 import { defaultJournalBlocks, journalSuperblock } from './journal.js';
 import type { Region } from './plan.js';
 import type { Prepared } from './prepare.js';
@@ -41,8 +42,7 @@ function devIblock(major: number, minor: number): Uint8Array {
 export interface Allocation {
   alloc: Allocator;
   regions: Region[];
-  inodes: (InodeFields | undefined)[];
-  iblocks: Uint8Array;
+  inodes: InodeColumns;
   journalBlocks: number;
   journalIblock?: Uint8Array;
 }
@@ -51,8 +51,7 @@ export interface Allocation {
 export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: boolean): Allocation {
   const alloc = new Allocator(geo.reserved, geo.blocks);
   const regions: Region[] = [];
-  const inodes: (InodeFields | undefined)[] = [];
-  const iblocks = new Uint8Array(60 * (prep.lastIno + 1));
+  const inodes = new InodeColumns(prep.lastIno + 1);
   const scratch = new Uint8Array(60);
   const grab = (n: number, what: string): Range[] => {
     try {
@@ -76,11 +75,10 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
     regions.push({ start: runs[0]!.start, count: 1, kind: 'bytes', bytes: journalSuperblock(journalBlocks, id.uuid) });
     for (const b of tree.blocks) regions.push({ start: b.block, count: 1, kind: 'bytes', bytes: b.bytes });
     journalIblock = tree.iblock;
-    iblocks.set(tree.iblock, EXT4_JOURNAL_INO * 60);
-    inodes[EXT4_JOURNAL_INO] = {
+    inodes.set(EXT4_JOURNAL_INO, {
       mode: 0o100600, uid: 0, gid: 0, size: journalBlocks * BLOCK_SIZE, links: 1, mtime: 0, mtimeNsec: 0,
       sectors: sectors(journalBlocks + tree.blocks.length), flags: EXT4_EXTENTS_FL, fileAcl: 0,
-    };
+    }, tree.iblock);
   }
   for (const n of prep.nodes) {
     const e = n.entry;
@@ -137,14 +135,13 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
       case 'char': case 'block': iblock = devIblock(e.major, e.minor); break;
       default: break;
     }
-    iblocks.set(iblock, n.ino * 60);
-    inodes[n.ino] = {
+    inodes.set(n.ino, {
       mode: statMode(e), uid: e.uid, gid: e.gid, size, links: n.links, mtime: e.mtime, mtimeNsec: e.mtimeNsec,
       sectors: sectors(used), flags, fileAcl,
       inlineXattrs: n.xattrs && !n.xattrInBlock ? inodeXattrArea(n.xattrs) : undefined,
-    };
+    }, iblock);
   }
   regions.sort((a, b) => a.start - b.start);
-  return { alloc, regions, inodes, iblocks, journalBlocks, ...(journalIblock ? { journalIblock } : {}) };
+  return { alloc, regions, inodes, journalBlocks, ...(journalIblock ? { journalIblock } : {}) };
 }
 

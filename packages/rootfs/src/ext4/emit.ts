@@ -5,7 +5,7 @@
 // Steps per region kind, in on-disk order: (1) superblock copies, (2) GDT copies, (3) block
 // bitmaps, (4) inode bitmaps, (5) inode tables, (6) directory / extent / xattr / symlink /
 // journal blocks, (7) file data; everything else is zeros.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readData, type FileEntry } from '../tree.js';
 import { blockBitmap, inodeBitmap } from './bitmap.js';
 import { BLOCKS_PER_GROUP, BLOCK_SIZE, EXT4_INODE_SIZE, SUPERBLOCK_OFFSET } from './constants.js';
@@ -18,6 +18,8 @@ import { TreeError } from '../tree.js';
 
 /** A piece of the image: bytes at an offset, or a run of zeros the consumer may skip (seek). */
 export type Ext4Chunk = { offset: number; bytes: Uint8Array; zero?: undefined } | { offset: number; zero: number; bytes?: undefined };
+/** Internal pieces may point into reused buffers (`transient`): the batcher always copies those. */
+type Piece = Ext4Chunk & { transient?: boolean };
 
 const INODE_CHUNK = 1024; // inodes encoded per yielded chunk (256 KiB)
 
@@ -34,15 +36,15 @@ function superblockCopy(layout: Ext4Layout, group: number): Uint8Array {
 function* inodeTable(layout: Ext4Layout, group: number, start: number): Generator<Ext4Chunk> {
   const ipg = layout.geometry.inodesPerGroup;
   const first = group * ipg + 1;
-  const used = Math.max(0, Math.min(ipg, layout.inodes.length - first));
+  const used = Math.max(0, Math.min(ipg, layout.inodes.count - first));
   const seed = layout.identity.csumSeed;
   for (let i = 0; i < used; i += INODE_CHUNK) {
     const n = Math.min(INODE_CHUNK, used - i);
     const buf = new Uint8Array(n * EXT4_INODE_SIZE);
     for (let k = 0; k < n; k++) {
       const ino = first + i + k;
-      const f = layout.inodes[ino];
-      if (f) encodeInode(f, layout.iblocks.subarray(ino * 60, ino * 60 + 60), ino, seed, buf, k * EXT4_INODE_SIZE);
+      const f = layout.inodes.get(ino);
+      if (f) encodeInode(f, layout.inodes.iblock(ino), ino, seed, buf, k * EXT4_INODE_SIZE);
     }
     yield { offset: start * BLOCK_SIZE + i * EXT4_INODE_SIZE, bytes: buf };
   }
@@ -53,8 +55,31 @@ function* inodeTable(layout: Ext4Layout, group: number, start: number): Generato
   if (rest) yield { offset: start * BLOCK_SIZE + usedBytes, zero: rest };
 }
 
-const SMALL_FILE = 256 << 10;
+/** Host files up to this size are read in one call into a reused buffer (the batcher copies them). */
+const SMALL_FILE = 128 << 10;
+const SMALL_SCRATCH = new Uint8Array(SMALL_FILE + 1);
 const ZERO_PAGE = new Uint8Array(1 << 20);
+
+/** Reads a small host file whole, with readData's checks: it must exist and still have its size. */
+function readSmall(entry: FileEntry, path: string): Uint8Array {
+  let n: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      // One byte more than declared: a file that grew is caught, as readData would.
+      n = readSync(fd, SMALL_SCRATCH, 0, entry.size + 1, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: cannot read source ${path} (${reason})`, { path: entry.path });
+  }
+  if (n !== entry.size) {
+    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: source has ${n > entry.size ? 'more than ' : ''}${n} bytes, ${entry.size} declared; did it change during the build?`, { path: entry.path });
+  }
+  return SMALL_SCRATCH.subarray(0, n);
+}
 
 /** True for a chunk of at least one block that holds only zeros (memcmp against a zero page). */
 function isZero(chunk: Uint8Array): boolean {
@@ -64,21 +89,6 @@ function isZero(chunk: Uint8Array): boolean {
     if (Buffer.compare(chunk.subarray(at, at + n), ZERO_PAGE.subarray(0, n)) !== 0) return false;
   }
   return true;
-}
-
-/** Reads a small host file whole, with readData's checks: it must exist and still have its size. */
-function readSmall(entry: FileEntry, path: string): Uint8Array {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path); // sync: for a small file one syscall batch beats four thread-pool hops
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: cannot read source ${path} (${reason})`, { path: entry.path });
-  }
-  if (bytes.length !== entry.size) {
-    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: source has ${bytes.length} bytes, ${entry.size} declared; did it change during the build?`, { path: entry.path });
-  }
-  return bytes;
 }
 
 /** Sequential reader over one file's bytes (non-sparse sources are fully allocated). */
@@ -113,7 +123,7 @@ class FileReader {
   }
 }
 
-async function* fileData(region: Extract<Region, { kind: 'data' }>, readers: Map<number, FileReader>): AsyncGenerator<Ext4Chunk> {
+async function* fileData(region: Extract<Region, { kind: 'data' }>, readers: Map<number, FileReader>): AsyncGenerator<Piece> {
   const entry = region.node.entry as FileEntry;
   const base = region.start * BLOCK_SIZE;
   const from = region.logical * BLOCK_SIZE;
@@ -132,8 +142,8 @@ async function* fileData(region: Extract<Region, { kind: 'data' }>, readers: Map
   if (entry.data.kind === 'file' && entry.size <= SMALL_FILE && region.logical === 0 && region.count * BLOCK_SIZE >= entry.size) {
     // Fast path for small host files: one read instead of a stream (100k files: 15 s -> 3 s).
     const bytes = readSmall(entry, entry.data.path);
-    yield { offset: base, bytes };
-    if (want > bytes.length) yield { offset: base + bytes.length, bytes: new Uint8Array(want - bytes.length) };
+    yield { offset: base, bytes, transient: true };
+    if (want > bytes.length) yield { offset: base + bytes.length, bytes: ZERO_PAGE.subarray(0, want - bytes.length), transient: true };
     return;
   }
   let reader = readers.get(region.node.ino);
@@ -170,7 +180,8 @@ export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Ch
   let fill = 0;
   let batchAt = 0;
   for await (const c of emitPieces(layout)) {
-    if (c.bytes && c.bytes.length < BATCH / 4) {
+    if (c.bytes && (c.bytes.length < BATCH / 4 || c.transient)) {
+      if (c.bytes.length > BATCH) throw new Ext4Error('E_INTERNAL', 'BUG: transient ext4 piece larger than a batch');
       if (fill > 0 && (batchAt + fill !== c.offset || fill + c.bytes.length > BATCH)) {
         yield { offset: batchAt, bytes: batch.subarray(0, fill) };
         batch = new Uint8Array(BATCH);
@@ -191,11 +202,11 @@ export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Ch
   if (fill > 0) yield { offset: batchAt, bytes: batch.subarray(0, fill) };
 }
 
-async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Ext4Chunk> {
+async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Piece> {
   let pos = 0;
   const readers = new Map<number, FileReader>();
   const geo = layout.geometry;
-  const put = (c: Ext4Chunk): Ext4Chunk => {
+  const put = (c: Piece): Piece => {
     if (c.offset !== pos) throw new Ext4Error('E_INTERNAL', `BUG: ext4 emitter at byte ${pos}, chunk claims ${c.offset}`);
     pos += c.zero ?? c.bytes.length;
     return c;

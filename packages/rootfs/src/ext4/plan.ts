@@ -25,7 +25,7 @@ import { extentTreeBlocks } from './extent.js';
 import { type Geometry, GeometryError, type Range, blocksInGroup, computeGeometry } from './geometry.js';
 import { type GroupInfo, encodeGroupDesc } from './group-desc.js';
 import { type Identity, digestInputs, identity, parseUuid } from './identity.js';
-import type { InodeFields } from './inode.js';
+import type { InodeColumns } from './inode-table.js';
 import { type Node, type Prepared, prepare } from './prepare.js';
 import { Superblock } from './superblock.js';
 import { hi32, lo32 } from './struct.js';
@@ -69,10 +69,8 @@ export interface Ext4Layout {
   geometry: Geometry;
   identity: Identity;
   regions: Region[];
-  /** Inode fields by inode number (index ino); undefined = unused (zero) inode. */
-  inodes: (InodeFields | undefined)[];
-  /** i_block of every inode, 60 bytes at ino * 60 (one slab instead of 100,000 small arrays). */
-  iblocks: Uint8Array;
+  /** Every inode's planned fields, by inode number; unused inodes are written as zeros. */
+  inodes: InodeColumns;
   lastIno: number;
   groups: GroupInfo[];
   /** The superblock without s_block_group_nr and checksum (the emitter seals each copy). */
@@ -276,7 +274,7 @@ function finish(geo: Geometry, a: Allocation, o: Normalized, id: Identity, prep:
     s_log_groups_per_flex: LOG_GROUPS_PER_FLEX, s_checksum_type: EXT4_CRC32C_CHKSUM,
   });
   return {
-    size, blocks: geo.blocks, geometry: geo, identity: id, regions, inodes: a.inodes, iblocks: a.iblocks, lastIno, groups,
+    size, blocks: geo.blocks, geometry: geo, identity: id, regions, inodes: a.inodes, lastIno, groups,
     superblock, gdt, allocEnd: a.alloc.cursor, reserved: geo.reserved, freeBlocks, freeInodes,
   };
 }
