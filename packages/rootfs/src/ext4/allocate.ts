@@ -11,7 +11,7 @@ import { inodeCsumSeed } from './inode.js';
 import { InodeColumns } from './inode-table.js';
 import { defaultJournalBlocks, journalSuperblock } from './journal.js';
 import type { Region } from './plan.js';
-import type { Prepared } from './prepare.js';
+import { type Prepared, nodeRuns } from './prepare.js';
 import { inodeXattrArea, xattrBlock } from './xattr.js';
 
 const sectors = (blocks: number): number => blocks * (BLOCK_SIZE / 512);
@@ -98,7 +98,7 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
     if (e.type === 'dir' || e.type === 'file' || (e.type === 'symlink' && n.dataBlocks > 0)) {
       flags |= EXT4_EXTENTS_FL;
       const extents: Extent[] = [];
-      for (const run of n.runs) {
+      for (const run of nodeRuns(n)) {
         const phys = grab(run.count, what);
         toExtents(run.logical, phys, extents);
         let l = run.logical;

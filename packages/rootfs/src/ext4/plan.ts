@@ -115,7 +115,7 @@ function attempt(blocks: number, minInodes: number, o: Normalized, prep: Prepare
 
 function contentBlocks(prep: Prepared, journal: boolean): number {
   let n = journal ? JOURNAL_GUESS : 0;
-  for (const node of prep.nodes) n += node.dataBlocks + (node.xattrInBlock ? 1 : 0) + extentTreeBlocks(node.runs.length);
+  for (const node of prep.nodes) n += node.dataBlocks + (node.xattrInBlock ? 1 : 0) + extentTreeBlocks(node.runs?.length ?? Math.ceil(node.dataBlocks / 32768));
   return n;
 }
 const JOURNAL_GUESS = 1024;

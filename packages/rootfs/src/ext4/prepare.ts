@@ -22,15 +22,12 @@ export interface Node {
   /** The entry whose metadata the inode carries (for hard links: the link target). */
   entry: Entry;
   links: number;
-  /** Directories: records without "." and "..", in path order. */
-  records?: DirRecord[] | undefined;
-  parentIno?: number;
   /** Directories: the encoded blocks in logical order (1 = linear, more = htree), checksums sealed. */
-  dirData?: Uint8Array[] | undefined;
-  /** Regular files and slow symlinks: the logical runs that hold data. */
-  runs: LogicalRun[];
+  dirData: Uint8Array[] | undefined;
+  /** Sparse files: the logical runs that hold data. Undefined: one run [0, dataBlocks) (see nodeRuns). */
+  runs: LogicalRun[] | undefined;
   dataBlocks: number;
-  xattrs?: XattrItem[];
+  xattrs: XattrItem[] | undefined;
   xattrInBlock: boolean;
 }
 
@@ -92,11 +89,71 @@ function checkEntry(e: Entry): void {
   }
 }
 
+/** A node with its size-independent facts: xattr placement and the data runs of files/symlinks. */
+function newNode(entry: Entry, ino: number): Node {
+  const n: Node = { ino, entry, links: 1, runs: undefined, dataBlocks: 0, xattrInBlock: false, xattrs: undefined, dirData: undefined };
+  const e = entry;
+  if (e.xattrs && e.xattrs.size > 0) {
+    try {
+      n.xattrs = xattrItems(e.xattrs);
+    } catch (err) {
+      if (!(err instanceof XattrNameError)) throw err;
+      throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: xattr ${err.attr}: ${err.reason}`, { path: e.path, xattr: err.attr });
+    }
+    const bytes = xattrBytes(n.xattrs);
+    if (bytes > BLOCK_XATTR_SPACE) {
+      throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: xattrs take ${bytes} bytes, more than one ${BLOCK_SIZE}-byte block`, { path: e.path });
+    }
+    n.xattrInBlock = bytes > INODE_XATTR_SPACE;
+  }
+  if (e.type === 'file') {
+    if (e.data.kind === 'sparse') {
+      n.runs = fileRuns(e);
+      n.dataBlocks = n.runs.reduce((s, r) => s + r.count, 0);
+    } else {
+      n.dataBlocks = Math.ceil(e.size / BLOCK_SIZE); // one run from block 0 (runs left undefined)
+    }
+  } else if (e.type === 'symlink' && Buffer.byteLength(e.target, 'utf8') > FAST_SYMLINK_MAX) {
+    n.dataBlocks = 1;
+  }
+  return n;
+}
+
+/** The logical runs holding data: `runs`, or one run from block 0 when that is left implicit. */
+export function nodeRuns(n: Node): LogicalRun[] {
+  return n.runs ?? (n.dataBlocks > 0 ? [{ logical: 0, count: n.dataBlocks }] : []);
+}
+
+/** Builds a complete directory's blocks (linear when one block holds it, else an htree). */
+function buildDir(n: Node, parentIno: number, records: DirRecord[], subdirs: number, seeds: Seeds): void {
+  const e = n.entry;
+  n.links = 2 + subdirs > EXT4_LINK_MAX ? 1 : 2 + subdirs; // dir_nlink: 1 means "many"
+  if (!lfSorted(records)) records.sort((a, b) => Buffer.compare(a.name, b.name));
+  const iseed = inodeCsumSeed(seeds.csumSeed, n.ino);
+  const dots = dotEntries(n.ino, parentIno);
+  let bytes = recLen(1) + recLen(2);
+  for (const r of records) bytes += recLen(r.name.length);
+  if (bytes <= LEAF_SPACE) {
+    n.dirData = [leafBlock([...dots, ...records], iseed)];
+  } else {
+    n.dirData = htreeBlocks(n.ino, parentIno, records, seeds.hashSeed, iseed);
+    if (!n.dirData) {
+      throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: ${records.length} entries are more than an ext4 directory without largedir holds; split it`, { path: e.path });
+    }
+  }
+  n.dataBlocks = n.dirData.length;
+}
+
+/** Records arrive in byte order except a synthesized lost+found at the root's front. */
+function lfSorted(records: DirRecord[]): boolean {
+  for (let i = 1; i < records.length; i++) if (Buffer.compare(records[i - 1]!.name, records[i]!.name) > 0) return false;
+  return true;
+}
+
 export interface Seeds { hashSeed: Uint32Array; csumSeed: number }
 
 export function prepare(tree: FileTree, epoch: number, seeds: Seeds): Prepared {
   const entries = tree.entries();
-  const byPath = new Map<string, Node>();
   const nodes: Node[] = [];
   const root = entries[0]!;
   if (root.path !== '' || root.type !== 'dir') throw new Ext4Error('E_INTERNAL', 'BUG: tree has no root directory');
@@ -105,94 +162,80 @@ export function prepare(tree: FileTree, epoch: number, seeds: Seeds): Prepared {
     throw new Ext4Error('E_EXT4_UNSUPPORTED', `${LOST_FOUND}: is a ${lf.type}; e2fsck needs it to be a directory, rename it`, { path: LOST_FOUND });
   }
   const lostFound: Entry = lf ?? { path: LOST_FOUND, type: 'dir', mode: 0o700, uid: 0, gid: 0, mtime: epoch, mtimeNsec: 0 };
-  const mk = (entry: Entry, ino: number): Node => {
-    const n: Node = { ino, entry, links: 1, runs: [], dataBlocks: 0, xattrInBlock: false };
-    nodes.push(n);
-    byPath.set(entry.path, n);
-    return n;
-  };
-  mk(root, EXT4_ROOT_INO);
-  mk(lostFound, EXT4_GOOD_OLD_FIRST_INO);
-  let next = EXT4_GOOD_OLD_FIRST_INO + 1;
   checkEntry(root);
   checkEntry(lostFound);
-  for (const e of entries) {
-    if (e.path === '' || e.path === LOST_FOUND) continue;
-    checkEntry(e);
-    if (e.type !== 'hardlink') mk(e, next++);
+
+  // Inode numbers follow path order: root 2, lost+found 11, then 12... for every entry that is not
+  // a hard link. Hard-link targets may sort after their links, so number those up front.
+  const targets = new Map<string, Node>();
+  for (const e of entries) if (e.type === 'hardlink') targets.set(e.target, undefined as unknown as Node);
+  let next = EXT4_GOOD_OLD_FIRST_INO + 1;
+  if (targets.size) {
+    for (const e of entries) {
+      if (e.path === '' || e.path === LOST_FOUND || e.type === 'hardlink') continue;
+      if (targets.has(e.path)) targets.set(e.path, newNode(e, next));
+      next++;
+    }
+    next = EXT4_GOOD_OLD_FIRST_INO + 1;
   }
-  // Directory records; hard links point at their target's inode.
-  const children = new Map<Node, DirRecord[]>();
-  const subdirs = new Map<Node, number>();
-  const addChild = (e: Entry, n: Node): void => {
-    const parent = byPath.get(parentOf(e.path));
-    if (!parent || parent.entry.type !== 'dir') throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} has no parent directory`);
-    let list = children.get(parent);
-    if (!list) children.set(parent, (list = []));
-    list.push({ ino: n.ino, name: Buffer.from(baseName(e.path), 'utf8'), fileType: FILE_TYPES[e.type] });
-    if (e.type === 'dir') subdirs.set(parent, (subdirs.get(parent) ?? 0) + 1);
+  const rootNode = newNode(root, EXT4_ROOT_INO);
+  const lfNode = newNode(lostFound, EXT4_GOOD_OLD_FIRST_INO);
+  nodes.push(rootNode, lfNode);
+
+  // One pass in path order with a stack of open directories: every path under "d/" is contiguous
+  // in byte order, so a directory is complete (and its blocks can be built, its records dropped)
+  // as soon as an entry outside it comes up.
+  interface Frame { node: Node; records: DirRecord[]; subdirs: number }
+  const stack: Frame[] = [{ node: rootNode, records: [], subdirs: 0 }];
+  let dirCount = 0;
+  const finish = (f: Frame, parentIno: number): void => {
+    dirCount++;
+    buildDir(f.node, parentIno, f.records, f.subdirs, seeds);
   };
-  if (!lf) addChild(lostFound, byPath.get(LOST_FOUND)!);
+  const record = (parent: Frame, e: Entry, n: Node): void => {
+    parent.records.push({ ino: n.ino, name: Buffer.from(baseName(e.path), 'utf8'), fileType: FILE_TYPES[e.type] });
+    if (e.type === 'dir') parent.subdirs++;
+  };
+  if (!lf) {
+    record(stack[0]!, lostFound, lfNode);
+    finish({ node: lfNode, records: [], subdirs: 0 }, EXT4_ROOT_INO);
+  }
   for (const e of entries) {
     if (e.path === '') continue;
+    for (;;) {
+      const top = stack[stack.length - 1]!;
+      const dir = top.node.entry.path;
+      if (dir === '' || (e.path.length > dir.length && e.path.startsWith(dir) && e.path.charCodeAt(dir.length) === 0x2f)) break;
+      stack.pop();
+      finish(top, stack[stack.length - 1]!.node.ino);
+    }
+    const parent = stack[stack.length - 1]!;
+    if (parentOf(e.path) !== parent.node.entry.path) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} has no parent directory`);
+    let n: Node;
     if (e.type === 'hardlink') {
-      const target = byPath.get(e.target);
-      if (!target) throw new Ext4Error('E_INTERNAL', `BUG: hard link ${e.path} to missing ${e.target}`);
-      target.links++;
-      if (target.links > EXT4_LINK_MAX) {
+      checkEntry(e);
+      n = targets.get(e.target)!;
+      if (!n) throw new Ext4Error('E_INTERNAL', `BUG: hard link ${e.path} to missing ${e.target}`);
+      if (++n.links > EXT4_LINK_MAX) {
         throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.target}: more than ${EXT4_LINK_MAX} hard links`, { path: e.target });
       }
-      addChild(e, target);
     } else {
-      addChild(e, byPath.get(e.path)!);
-    }
-  }
-  // lost+found sorts among the root's children by name; keep the records in byte order.
-  if (!lf) children.get(byPath.get('')!)!.sort((a, b) => Buffer.compare(a.name, b.name));
-
-  let dirCount = 0;
-  for (const n of nodes) {
-    const e = n.entry;
-    if (e.xattrs && e.xattrs.size > 0) {
-      try {
-        n.xattrs = xattrItems(e.xattrs);
-      } catch (err) {
-        if (!(err instanceof XattrNameError)) throw err;
-        throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: xattr ${err.attr}: ${err.reason}`, { path: e.path, xattr: err.attr });
-      }
-      const bytes = xattrBytes(n.xattrs);
-      if (bytes > BLOCK_XATTR_SPACE) {
-        throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: xattrs take ${bytes} bytes, more than one ${BLOCK_SIZE}-byte block`, { path: e.path });
-      }
-      n.xattrInBlock = bytes > INODE_XATTR_SPACE;
-    }
-    if (e.type === 'dir') {
-      dirCount++;
-      const records = children.get(n) ?? [];
-      n.records = records;
-      n.parentIno = e.path === '' ? EXT4_ROOT_INO : byPath.get(parentOf(e.path))!.ino;
-      const sub = subdirs.get(n) ?? 0;
-      n.links = 2 + sub > EXT4_LINK_MAX ? 1 : 2 + sub; // dir_nlink: 1 means "many"
-      const all = [...dotEntries(n.ino, n.parentIno), ...records];
-      const iseed = inodeCsumSeed(seeds.csumSeed, n.ino);
-      if (all.reduce((s, r) => s + recLen(r.name.length), 0) <= LEAF_SPACE) {
-        n.dirData = [leafBlock(all, iseed)];
+      if (e.path === LOST_FOUND) {
+        n = lfNode;
       } else {
-        n.dirData = htreeBlocks(n.ino, n.parentIno, records, seeds.hashSeed, iseed);
-        if (!n.dirData) {
-          throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: ${records.length} entries are more than an ext4 directory without largedir holds; split it`, { path: e.path });
-        }
+        checkEntry(e);
+        n = targets.get(e.path) ?? newNode(e, next);
+        if (n.ino !== next) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} numbered ${n.ino}, expected ${next}`);
+        next++;
+        nodes.push(n);
       }
-      n.runs = [{ logical: 0, count: n.dirData.length }];
-      n.dataBlocks = n.dirData.length;
-      n.records = undefined; // the blocks are built; drop the records
-    } else if (e.type === 'file') {
-      n.runs = fileRuns(e);
-      n.dataBlocks = n.runs.reduce((s, r) => s + r.count, 0);
-    } else if (e.type === 'symlink' && Buffer.byteLength(e.target, 'utf8') > FAST_SYMLINK_MAX) {
-      n.runs = [{ logical: 0, count: 1 }];
-      n.dataBlocks = 1;
     }
+    record(parent, e, n);
+    if (e.type === 'dir') stack.push({ node: n, records: [], subdirs: 0 });
+  }
+  while (stack.length) {
+    const f = stack.pop()!;
+    finish(f, stack.length ? stack[stack.length - 1]!.node.ino : EXT4_ROOT_INO);
   }
   return { nodes, lastIno: next - 1, dirCount };
 }
