@@ -7,7 +7,7 @@ import { BLOCK_SIZE, EXT4_EXTENTS_FL, EXT4_INDEX_FL, EXT4_JOURNAL_INO, EXT_INIT_
 import { type Extent, buildExtentTree } from './extent.js';
 import type { Geometry, Range } from './geometry.js';
 import type { Identity } from './identity.js';
-import { inodeCsumSeed } from './inode.js';
+import { type InodeFields, inodeCsumSeed } from './inode.js';
 import { InodeColumns } from './inode-table.js';
 import { defaultJournalBlocks, journalSuperblock } from './journal.js';
 import type { Region } from './plan.js';
@@ -53,6 +53,7 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
   const regions: Region[] = [];
   const inodes = new InodeColumns(prep.lastIno + 1);
   const scratch = new Uint8Array(60);
+  const f: InodeFields = { mode: 0, uid: 0, gid: 0, size: 0, links: 0, mtime: 0, mtimeNsec: 0, sectors: 0, flags: 0, fileAcl: 0 };
   const grab = (n: number, what: string): Range[] => {
     try {
       return alloc.alloc(n);
@@ -135,13 +136,14 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
       case 'char': case 'block': iblock = devIblock(e.major, e.minor); break;
       default: break;
     }
-    inodes.set(n.ino, {
-      mode: statMode(e), uid: e.uid, gid: e.gid, size, links: n.links, mtime: e.mtime, mtimeNsec: e.mtimeNsec,
-      sectors: sectors(used), flags, fileAcl,
-      inlineXattrs: n.xattrs && !n.xattrInBlock ? inodeXattrArea(n.xattrs) : undefined,
-    }, iblock);
+    // One reused fields object: InodeColumns.set copies it into its columns.
+    f.mode = statMode(e); f.uid = e.uid; f.gid = e.gid; f.size = size; f.links = n.links;
+    f.mtime = e.mtime; f.mtimeNsec = e.mtimeNsec; f.sectors = sectors(used); f.flags = flags; f.fileAcl = fileAcl;
+    f.inlineXattrs = n.xattrs && !n.xattrInBlock ? inodeXattrArea(n.xattrs) : undefined;
+    inodes.set(n.ino, f, iblock);
   }
-  regions.sort((a, b) => a.start - b.start);
+  // No sort needed: the cursor only moves forward, so regions were pushed in ascending order.
+  if (regions.some((r, i) => i > 0 && regions[i - 1]!.start >= r.start)) regions.sort((a, b) => a.start - b.start);
   return { alloc, regions, inodes, journalBlocks, ...(journalIblock ? { journalIblock } : {}) };
 }
 
