@@ -2,7 +2,7 @@
 export { build, IMAGE_JRE, IMAGE_APP_DIR } from './build/build.js';
 export { BuildError } from './build/errors.js';
 export {
-  FORMATS, IMPLEMENTED_FORMATS, COMPRESSIONS, DEFAULT_MODULES, DEFAULT_KERNEL_PACKAGE, DEFAULT_SUITE, APP_USER, BASE_CMDLINE,
+  FORMATS, IMPLEMENTED_FORMATS, formatFromOutput, COMPRESSIONS, DEFAULT_MODULES, DEFAULT_KERNEL_PACKAGE, DEFAULT_SUITE, APP_USER, BASE_CMDLINE,
   type BuildOptions, type BuildResult, type BuildEvent, type BuildStep, type BuildPart, type Format, type Compression,
 } from './build/options.js';
 export { detectApp, type DetectedApp } from './app/index.js';

@@ -126,3 +126,23 @@ t.test('bad inputs for a disk: too big for --size, unwritable output', { skip },
   writeFileSync(file, 'x');
   await t.rejects(build({ app: jar, output: join(file, 'app.img'), lockFile: join(dir, 'l') }), { code: 'E_OUTPUT' });
 });
+
+t.test('a dynamically linked ELF app (Debian\'s webfsd) gets a disk image that boots', { skip }, async (t) => {
+  const { dir, cleanup } = await tempDir('mkimage-disk-elf-');
+  t.teardown(cleanup);
+  const { openArchive } = await import('@mkimage/kernel-fetch');
+  const archive = await openArchive({ suite: 'bookworm' });
+  const [webfs] = await archive.resolve(['webfs']);
+  const app = join(await archive.unpack(webfs!), 'usr/bin/webfsd');
+  const img = join(dir, 'webfs.img');
+  await build({ app, output: img, appArgs: ['-F', '-p', '8080', '-r', '/app'], lockFile: join(dir, 'mkimage.lock') });
+  run('e2fsck', ['-fn', extract(img, partitions(img)[1]!, join(dir, 'root.ext4'))]);
+  const booted = await bootAndWait({
+    args: ({ hostPort }) => qemuArgs({ machine: 'pc', memoryMiB: 256, cpus: 2, disks: [{ file: img }], net: { hostfwd: [{ hostPort: hostPort!, guestPort: 8080 }] } }),
+    ready: { httpPort: 8080, path: '/', body: /href="webfsd"/ },
+    timeoutMs: BOOT_TIMEOUT_MS, retries: 2, consoleFile: join(dir, 'console.log'),
+  });
+  await booted.stop();
+  t.comment(`webfsd disk (SeaBIOS): first HTTP 200 after ${booted.timings.firstHttp200Ms} ms`);
+  t.pass('serves its listing from the read-only root');
+});

@@ -23,7 +23,7 @@ import { addKernelModules, kernelFilesIn } from './kernel.js';
 import { planLibraries } from './libraries.js';
 import {
   APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS, DISK_PACKAGES,
-  type BuildEvent, type BuildOptions, type BuildPart, type BuildResult,
+  formatFromOutput, type BuildEvent, type BuildOptions, type BuildPart, type BuildResult,
 } from './options.js';
 import { StepTimer } from './timer.js';
 import { ownOverhead, summarizeTree } from './summary.js';
@@ -47,9 +47,9 @@ function envPairs(env: BuildOptions['env']): Array<[string, string]> {
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const emit = (e: BuildEvent): void => options.onProgress?.(e);
   const timer = new StepTimer(emit);
-  const format = options.format ?? 'initramfs';
+  const format = options.format ?? formatFromOutput(options.output);
   if (!IMPLEMENTED_FORMATS.includes(format)) {
-    throw new BuildError('E_FORMAT', `--format ${format} is not available yet in this version; use --format initramfs`);
+    throw new BuildError('E_FORMAT', `--format ${format} is not known; use one of ${IMPLEMENTED_FORMATS.join(', ')}`);
   }
   const compress = options.compress ?? 'gzip';
   if (compress === 'zstd' && !hasZstd) throw new BuildError('E_COMPRESS', 'zstd compression needs Node >= 22.15; use --compress gzip');

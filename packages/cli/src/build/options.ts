@@ -10,6 +10,15 @@ export const IMPLEMENTED_FORMATS: readonly Format[] = ['initramfs', 'raw', 'ext4
 /** Debian packages a bootable disk needs: the UKI stub and syslinux (installer + gptmbr.bin). */
 export const DISK_PACKAGES = ['systemd-boot-efi', 'syslinux'];
 
+/** The format an output name implies: .img/.raw (or - for stdout) raw, .qcow2, .vhd, .ext4; else an initramfs directory. */
+export function formatFromOutput(output: string): Format {
+  if (output === '-' || /\.(img|raw)$/i.test(output)) return 'raw';
+  if (/\.qcow2$/i.test(output)) return 'qcow2';
+  if (/\.vhd$/i.test(output)) return 'vhd';
+  if (/\.ext4$/i.test(output)) return 'ext4';
+  return 'initramfs';
+}
+
 export const COMPRESSIONS = ['gzip', 'none', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
@@ -30,6 +39,7 @@ export interface BuildOptions {
   app: string;
   /** Output: a directory for `initramfs`, a file otherwise. */
   output: string;
+  /** Default: from the output's name (see formatFromOutput). */
   format?: Format;
   /** Environment baked into the image (defaults that boot-time configuration may override). */
   env?: Record<string, string> | ReadonlyArray<[string, string]>;

@@ -36,13 +36,6 @@ interface BuildArgs {
   _: (string | number)[];
 }
 
-function formatFromOutput(output: string): Format {
-  if (output === '-' || /\.img$|\.raw$/i.test(output)) return 'raw';
-  if (/\.qcow2$/i.test(output)) return 'qcow2';
-  if (/\.vhd$/i.test(output)) return 'vhd';
-  if (/\.ext4$/i.test(output)) return 'ext4';
-  return 'initramfs';
-}
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
   command: '$0 <app>',
@@ -84,7 +77,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const result = await build({
       app: userPath(argv.app),
       output,
-      format: argv.format ?? formatFromOutput(output),
+      ...(argv.format ? { format: argv.format } : {}),
       env,
       appArgs: (argv['--'] ?? []).map(String),
       javaOpts: argv['java-opts'] ? splitWords(argv['java-opts']) : [],

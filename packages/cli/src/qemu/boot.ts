@@ -104,6 +104,12 @@ function bodyMatches(body: string, want: string | RegExp | undefined): boolean {
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** QEMU's message when a hostfwd port is taken (a race with another program): retry on a new port. */
 const HOSTFWD_FAILED = /Could not set up host forwarding rule/;
+/**
+ * A kernel that panicked before running init (under TCG on a loaded host, e.g. "timer doesn't work
+ * through Interrupt-remapped IO-APIC"): the machine never got to the guest, so retry like a hang.
+ * A panic after init ran ("Attempted to kill init") is the guest's own exit and is not retried.
+ */
+const EARLY_PANIC = /Kernel panic - not syncing: (?!Attempted to kill init)/;
 
 async function resolveQemu(q: CommonOptions['qemu']): Promise<string> {
   if (typeof q === 'string') return q;
@@ -159,12 +165,13 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
     }
     const exit = await qemu.stop();
     lastConsole = qemu.console();
-    if (outcome === 'exited' && !(HOSTFWD_FAILED.test(qemu.stderr()) && http?.hostPort === undefined)) {
+    const retryable = (HOSTFWD_FAILED.test(qemu.stderr()) && http?.hostPort === undefined) || EARLY_PANIC.test(lastConsole);
+    if (outcome === 'exited' && (!retryable || attempt >= retries)) {
       const data = { attempts: attempt + 1, timeoutMs: opts.timeoutMs, consoleTail: lastConsole.slice(-4000), exitCode: exit.exitCode, signal: exit.signal, stderr: qemu.stderr() };
       throw new QemuExitedError(consoleFile === undefined ? data : { ...data, consoleFile });
     }
     lost += performance.now() - qemu.startedAt;
-    if (attempt < retries) opts.onRetry?.(attempt + 1, outcome === 'timeout' ? `no ${waitingFor} within ${opts.timeoutMs} ms` : 'host port taken');
+    if (attempt < retries) opts.onRetry?.(attempt + 1, outcome === 'timeout' ? `no ${waitingFor} within ${opts.timeoutMs} ms` : EARLY_PANIC.test(lastConsole) ? 'kernel panic before init' : 'host port taken');
   }
   const data = { attempts: retries + 1, timeoutMs: opts.timeoutMs, consoleTail: lastConsole.slice(-4000), waitingFor };
   throw new BootTimeoutError(opts.consoleFile === undefined ? data : { ...data, consoleFile: opts.consoleFile });
