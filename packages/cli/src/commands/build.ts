@@ -45,7 +45,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output: a disk image file (raw .img, .qcow2, .vhd), an .ext4 root file system, or a directory (vmlinuz, initrd.img, cmdline) for --format initramfs; - for stdout' })
     .option('format', { type: 'string', choices: FORMATS, describe: 'image format (default from the output name: .img/.raw raw, .qcow2, .vhd, .ext4; else initramfs)' })
     .option('size', { type: 'string', describe: 'disk size, e.g. 1G (the root partition takes the rest; default: as small as the content allows)' })
-    .option('env', { alias: 'e', type: 'string', array: true, default: [], describe: 'environment variable for the app, KEY=VALUE (repeatable)' })
+    .option('env', { alias: 'e', type: 'string', array: true, nargs: 1, default: [], describe: 'environment variable for the app, KEY=VALUE (repeatable)' })
     .option('java-opts', { type: 'string', describe: 'options for the JVM, e.g. "-Xmx256m -Dkey=value" (quotes as in a shell)' })
     .option('suite', { type: 'string', default: DEFAULT_SUITE, describe: 'Debian suite for the kernel, busybox, libraries and OpenJDK (bookworm: Java 17, trixie: Java 21)' })
     .option('kernel', { type: 'string', default: DEFAULT_KERNEL_PACKAGE, describe: 'Debian kernel package' })
