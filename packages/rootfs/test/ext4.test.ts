@@ -98,6 +98,21 @@ t.test('golden image of a small fixed tree; deterministic; inputs change the byt
 });
 const GOLDEN = '2a3a1977f91d08cc96956757afa91cae3e21f964c40c5439b37b23b7905d3ed2';
 
+t.test('siblings that sort between a directory and its children ("a", "a.b", "a/x")', async (t) => {
+  // Byte order puts "a.b" (0x2e) and "a-c" (0x2d) between "a" and "a/..." (0x2f): the writer
+  // must not close "a" early. This once failed on a JDK's legal/java.management(.rmi) dirs.
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const tree = new FileTree({ mtime: EPOCH });
+  for (const p of ['a/x', 'a.b/y', 'a-c/z', 'a/deeper/w', 'a.b.c', 'a /v', 'a/x.y/u']) tree.file(p, p);
+  tree.hardlink('a.b/link-to-later', 'a/x.y/u');
+  const img = join(dir, 'order.ext4');
+  await writeImage(tree, { epoch: EPOCH }, img);
+  t.ok(e2fsck(img).ok, 'e2fsck clean');
+  t.same(await compareWithDebugfs(img, tree), [], 'debugfs readback equal');
+  if (isRoot) t.same(await compareWithKernel(img, tree), [], 'kernel readback equal');
+});
+
 t.test('the readback checks catch damage (they can fail)', async (t) => {
   const dir = await tempDir();
   t.teardown(() => rm(dir, { recursive: true, force: true }));

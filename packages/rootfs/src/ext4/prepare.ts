@@ -1,7 +1,7 @@
 // Step 1 of planning, independent of the filesystem size: validate the tree, number the inodes,
 // build every directory's records, and count the blocks each inode needs.
 import {
-  baseName, parentOf, type Entry, type FileEntry, type FileTree,
+  baseName, comparePaths, parentOf, type Entry, type FileEntry, type FileTree,
 } from '../tree.js';
 import {
   BLOCK_SIZE, EXT4_FT_BLKDEV, EXT4_FT_CHRDEV, EXT4_FT_DIR, EXT4_FT_FIFO, EXT4_FT_REG_FILE, EXT4_FT_SOCK,
@@ -144,7 +144,7 @@ function buildDir(n: Node, parentIno: number, records: DirRecord[], subdirs: num
   n.dataBlocks = n.dirData.length;
 }
 
-/** Records arrive in byte order except a synthesized lost+found at the root's front. */
+/** Records arrive in byte order (children lists are); checked, cheaply, rather than assumed. */
 function lfSorted(records: DirRecord[]): boolean {
   for (let i = 1; i < records.length; i++) if (Buffer.compare(records[i - 1]!.name, records[i]!.name) > 0) return false;
   return true;
@@ -165,52 +165,60 @@ export function prepare(tree: FileTree, epoch: number, seeds: Seeds): Prepared {
   checkEntry(root);
   checkEntry(lostFound);
 
-  // Inode numbers follow path order: root 2, lost+found 11, then 12... for every entry that is not
-  // a hard link. Hard-link targets may sort after their links, so number those up front.
+  // Walk the tree depth-first, children in byte order: a directory's subtree is then contiguous,
+  // so each directory is complete (its blocks built, its name records dropped) when the walk
+  // leaves it. (Plain path order does not give that: "a.b" sorts between "a" and "a/x".)
+  const kids = new Map<string, Entry[]>();
+  for (const e of entries) {
+    if (e.path === '') continue;
+    const p = parentOf(e.path);
+    let list = kids.get(p);
+    if (!list) kids.set(p, (list = []));
+    list.push(e);
+  }
+  if (!lf) {
+    const top = kids.get('') ?? [];
+    const at = top.findIndex((e) => comparePaths(e.path, LOST_FOUND) > 0);
+    top.splice(at < 0 ? top.length : at, 0, lostFound);
+    kids.set('', top);
+  }
+  const walk = (enter: (e: Entry, parent: Entry) => boolean, leave: (dir: Entry) => void): void => {
+    const stack: { dir: Entry; list: Entry[]; i: number }[] = [{ dir: root, list: kids.get('') ?? [], i: 0 }];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (top.i < top.list.length) {
+        const e = top.list[top.i++]!;
+        if (enter(e, top.dir) && e.type === 'dir') stack.push({ dir: e, list: kids.get(e.path) ?? [], i: 0 });
+      } else {
+        stack.pop();
+        leave(top.dir);
+      }
+    }
+  };
+
+  // Inode numbers in walk order: root 2, lost+found 11, then 12... for every entry that is not a
+  // hard link. Hard-link targets may come after their links, so number those in a first walk.
   const targets = new Map<string, Node>();
   for (const e of entries) if (e.type === 'hardlink') targets.set(e.target, undefined as unknown as Node);
   let next = EXT4_GOOD_OLD_FIRST_INO + 1;
   if (targets.size) {
-    for (const e of entries) {
-      if (e.path === '' || e.path === LOST_FOUND || e.type === 'hardlink') continue;
+    walk((e) => {
+      if (e.path === LOST_FOUND || e.type === 'hardlink') return true;
       if (targets.has(e.path)) targets.set(e.path, newNode(e, next));
       next++;
-    }
+      return true;
+    }, () => {});
     next = EXT4_GOOD_OLD_FIRST_INO + 1;
   }
   const rootNode = newNode(root, EXT4_ROOT_INO);
   const lfNode = newNode(lostFound, EXT4_GOOD_OLD_FIRST_INO);
   nodes.push(rootNode, lfNode);
 
-  // One pass in path order with a stack of open directories: every path under "d/" is contiguous
-  // in byte order, so a directory is complete (and its blocks can be built, its records dropped)
-  // as soon as an entry outside it comes up.
-  interface Frame { node: Node; records: DirRecord[]; subdirs: number }
-  const stack: Frame[] = [{ node: rootNode, records: [], subdirs: 0 }];
+  interface Frame { node: Node; parentIno: number; records: DirRecord[]; subdirs: number }
+  const frames = new Map<Entry, Frame>([[root, { node: rootNode, parentIno: EXT4_ROOT_INO, records: [], subdirs: 0 }]]);
   let dirCount = 0;
-  const finish = (f: Frame, parentIno: number): void => {
-    dirCount++;
-    buildDir(f.node, parentIno, f.records, f.subdirs, seeds);
-  };
-  const record = (parent: Frame, e: Entry, n: Node): void => {
-    parent.records.push({ ino: n.ino, name: Buffer.from(baseName(e.path), 'utf8'), fileType: FILE_TYPES[e.type] });
-    if (e.type === 'dir') parent.subdirs++;
-  };
-  if (!lf) {
-    record(stack[0]!, lostFound, lfNode);
-    finish({ node: lfNode, records: [], subdirs: 0 }, EXT4_ROOT_INO);
-  }
-  for (const e of entries) {
-    if (e.path === '') continue;
-    for (;;) {
-      const top = stack[stack.length - 1]!;
-      const dir = top.node.entry.path;
-      if (dir === '' || (e.path.length > dir.length && e.path.startsWith(dir) && e.path.charCodeAt(dir.length) === 0x2f)) break;
-      stack.pop();
-      finish(top, stack[stack.length - 1]!.node.ino);
-    }
-    const parent = stack[stack.length - 1]!;
-    if (parentOf(e.path) !== parent.node.entry.path) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} has no parent directory`);
+  walk((e, parentEntry) => {
+    const parent = frames.get(parentEntry)!;
     let n: Node;
     if (e.type === 'hardlink') {
       checkEntry(e);
@@ -219,23 +227,26 @@ export function prepare(tree: FileTree, epoch: number, seeds: Seeds): Prepared {
       if (++n.links > EXT4_LINK_MAX) {
         throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.target}: more than ${EXT4_LINK_MAX} hard links`, { path: e.target });
       }
+    } else if (e.path === LOST_FOUND) {
+      n = lfNode;
     } else {
-      if (e.path === LOST_FOUND) {
-        n = lfNode;
-      } else {
-        checkEntry(e);
-        n = targets.get(e.path) ?? newNode(e, next);
-        if (n.ino !== next) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} numbered ${n.ino}, expected ${next}`);
-        next++;
-        nodes.push(n);
-      }
+      checkEntry(e);
+      n = targets.get(e.path) ?? newNode(e, next);
+      if (n.ino !== next) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} numbered ${n.ino}, expected ${next}`);
+      next++;
+      nodes.push(n);
     }
-    record(parent, e, n);
-    if (e.type === 'dir') stack.push({ node: n, records: [], subdirs: 0 });
-  }
-  while (stack.length) {
-    const f = stack.pop()!;
-    finish(f, stack.length ? stack[stack.length - 1]!.node.ino : EXT4_ROOT_INO);
-  }
+    parent.records.push({ ino: n.ino, name: Buffer.from(baseName(e.path), 'utf8'), fileType: FILE_TYPES[e.type] });
+    if (e.type === 'dir') {
+      parent.subdirs++;
+      frames.set(e, { node: n, parentIno: parent.node.ino, records: [], subdirs: 0 });
+    }
+    return true;
+  }, (dir) => {
+    const f = frames.get(dir)!;
+    frames.delete(dir);
+    dirCount++;
+    buildDir(f.node, f.parentIno, f.records, f.subdirs, seeds);
+  });
   return { nodes, lastIno: next - 1, dirCount };
 }
