@@ -26,6 +26,8 @@ const DEFAULT_MAX_THREADS = 4;
  * need room for more than two blocks to stay busy meanwhile.
  */
 const DEFAULT_CAP = 64 * 1024 * 1024;
+/** The shared byte counter is an Int32: keep cap + slack well inside it. */
+const MAX_CAP = 2 ** 30;
 const OUT_CHUNK = 1024 * 1024;
 /** Room the block being read gets beyond the cap, in chunks: more than the others overshoot it by (one chunk each). */
 const SLACK_CHUNKS = 8;
@@ -67,7 +69,7 @@ export async function planXzFileRegion(path: string, offset: number, length: num
 export async function* xzDecompressFile(path: string, offset: number, plan: XzPlan, what: string, opts: XzParallelOptions = {}): AsyncGenerator<Uint8Array> {
   new XzDecoder(what).dispose(); // checks the wasm ABI the workers rely on, in this thread, with its error
   const n = Math.max(1, Math.min(opts.threads ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS), plan.blocks.length));
-  const cap = opts.cap ?? DEFAULT_CAP;
+  const cap = Math.min(opts.cap ?? DEFAULT_CAP, MAX_CAP);
   const states: BlockState[] = plan.blocks.map(() => ({ chunks: [], done: false, worker: -1 }));
   const flow = new Int32Array(new SharedArrayBuffer(FLOW_SLOTS * 4));
   const workers: Worker[] = [];
