@@ -176,7 +176,9 @@ export function planExt4(tree: FileTree, options: Ext4Options = {}): Ext4Layout 
     } catch (err) {
       if (!(err instanceof NoSpace || err instanceof GeometryError)) throw err;
       const need = fit({ ...o, size: 'fit' }, prep, id).geo.blocks * BLOCK_SIZE;
-      const what = err instanceof NoSpace ? (err as NoSpace & { what?: string }).what ?? 'the metadata' : 'the metadata';
+      const what = err instanceof NoSpace
+        ? (err as NoSpace & { what?: string }).what ?? 'the metadata'
+        : err.reason === 'too-many-inodes' ? `the inode table for ${prep.lastIno} inodes` : 'the filesystem metadata';
       throw new Ext4Error('E_EXT4_NO_SPACE',
         `${what}: does not fit in an ext4 filesystem of ${size} bytes; it needs about ${need} bytes (${Math.ceil(need / 1048576)} MiB), give a larger --size or "fit"`,
         { path: what, size, needed: need });
