@@ -88,6 +88,19 @@ t.test('fixed size over several flex groups; fit headroom; journal mounts read-w
   t.match(dumpe2fs, /Filesystem volume name:\s+fixed/);
   t.match(dumpe2fs, /Filesystem features:\s+ext_attr dir_index filetype extent 64bit flex_bg sparse_super large_file huge_file dir_nlink extra_isize metadata_csum/);
 
+  // Tail groups too small to be useful are dropped (the stream still has the requested length);
+  // tiny filesystems of one partial group work too.
+  for (const blocks of [32768 * 2 + 40, 32768 + 30, 32768 + 200, 32768 * 16 + 100, 64]) {
+    const small = new FileTree({ mtime: EPOCH });
+    small.file('a', 'x'.repeat(10000));
+    const eimg = join(dir, `edge-${blocks}.ext4`);
+    await writeImage(small, { epoch: EPOCH, size: blocks * 4096 + 100 }, eimg);
+    const res = e2fsck(eimg);
+    t.ok(res.ok, `${blocks} blocks + 100 bytes: e2fsck clean`, { output: res.output });
+    t.equal(execFileSync('stat', ['-c', '%s', eimg], { encoding: 'utf8' }).trim(), String(blocks * 4096 + 100));
+    await rm(eimg);
+  }
+
   const fit = planExt4(tree, { epoch: EPOCH });
   const used = fit.blocks - fit.freeBlocks;
   t.ok(fit.freeBlocks >= used * FIT_HEADROOM * 0.9, `fit leaves headroom (${fit.freeBlocks} free of ${fit.blocks})`);
