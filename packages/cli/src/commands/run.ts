@@ -42,6 +42,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A console piped into a reader that quits (`| head`) must not kill the run: keep QEMU going.
+    const ignore = () => {};
+    process.stdout.on('error', ignore);
     try {
       const result = await runImage({
         image: userPath(argv.image),
@@ -67,6 +70,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.stdout.off('error', ignore);
     }
   },
 };
