@@ -189,6 +189,8 @@ t.test('CLI: a missing image, a port in use, bad -e/-p: one line each, before QE
   t.teardown(() => server.close());
   oneLine(t, mkimage(['run', out, '-p', `${port}:8080`]), new RegExp(`^mkimage: host port 127\\.0\\.0\\.1:${port} \\(for -p ${port}:8080\\) is already in use`));
   oneLine(t, mkimage(['run', out, '-e', 'not valid=1']), /^mkimage: -e "not valid=1": expected KEY=VALUE/);
+  // -e and -p take one value each: given before the image, they do not swallow it.
+  oneLine(t, mkimage(['run', '-e', 'A=1', '-p', `${port}:8080`, out]), new RegExp(`host port 127\\.0\\.0\\.1:${port} .*is already in use`));
   oneLine(t, mkimage(['run', out, '-p', '80800:80']), /^mkimage: -p "80800:80": "80800" is not a port/);
   // Node 20 itself reads a `--env-file` anywhere in argv (nodejs/node#54232, fixed in later
   // majors) and fails first with its own line; either way: one line naming the file, non-zero.

@@ -24,9 +24,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'a disk image (.img, .qcow2, .vhd) or an initramfs output directory' })
-      .option('env', { alias: 'e', type: 'string', array: true, describe: 'KEY=VALUE given to the app at boot (over fw_cfg); KEY alone passes this shell\'s value' })
+      .option('env', { alias: 'e', type: 'string', array: true, nargs: 1, describe: 'KEY=VALUE given to the app at boot (over fw_cfg); KEY alone passes this shell\'s value' })
       .option('env-file', { type: 'string', describe: 'a dotenv file of boot-time values (-e values win)' })
-      .option('publish', { alias: 'p', type: 'string', array: true, describe: 'forward [ADDR:]HOST:GUEST[/udp]; ADDR defaults to 127.0.0.1' })
+      .option('publish', { alias: 'p', type: 'string', array: true, nargs: 1, describe: 'forward [ADDR:]HOST:GUEST[/udp]; ADDR defaults to 127.0.0.1' })
       .option('memory', { alias: 'm', type: 'string', default: '512M', describe: 'guest memory' })
       .option('cpus', { type: 'number', default: 2, describe: 'virtual CPUs' })
       .option('uefi', { type: 'boolean', describe: 'disk images: boot with OVMF (the default)' })
