@@ -102,3 +102,26 @@ t.test('bad inputs that need the archive: unknown module, a library no package s
   t.notOk(existsSync(out2), 'nothing at the output');
 });
 
+
+t.test('a static address from ip= on the kernel command line (autoconf off) replaces DHCP', { skip }, async (t) => {
+  const { dir, cleanup } = await tempDir('mkimage-boot-static-');
+  t.teardown(cleanup);
+  const out = join(dir, 'hello');
+  await build({ app: await helloJar(), output: out, lockFile: join(dir, 'mkimage.lock') });
+  const booted = await bootAndWait({
+    args: ({ hostPort }) => qemuArgs({
+      machine: 'pc', memoryMiB: 512, cpus: 2,
+      kernel: {
+        kernel: join(out, 'vmlinuz'), initrd: join(out, 'initrd.img'),
+        // QEMU's user network forwards to 10.0.2.15; the static address must be that one.
+        append: `${readFileSync(join(out, 'cmdline'), 'utf8').trim()} ip=10.0.2.15::10.0.2.2:255.255.255.0:static-box::off:10.0.2.3`,
+      },
+      net: { hostfwd: [{ hostPort: hostPort!, guestPort: 8080 }] },
+    }),
+    ready: { httpPort: 8080, path: '/', body: 'hello' },
+    timeoutMs: BOOT_TIMEOUT_MS, retries: 2,
+  });
+  t.teardown(() => booted.stop());
+  t.match(booted.console(), /static address 10\.0\.2\.15 on eth0/, 'configured from ip=, no DHCP');
+  t.match((await get(booted.hostPort!, '/info')).body, /^hostname=static-box$/m, 'the hostname from ip= is used');
+});
