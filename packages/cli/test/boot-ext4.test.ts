@@ -54,8 +54,7 @@ t.test('the kernel mounts our ext4: read-only, and read-write with a journal', {
   t.match(console, /M:\/dev\/vda \/tmp\/a ext4 ro/);
   t.match(console, /M:\/dev\/vdb \/tmp\/b ext4 rw/, 'the journalled image mounts read-write');
   t.match(console, /DONE/, 'both unmount cleanly');
-  execFileSync('e2fsck', ['-fn', journalled], { stdio: 'pipe' });
-  t.pass('e2fsck -fn: the journalled image is clean after the guest wrote to it');
+  t.doesNotThrow(() => execFileSync('e2fsck', ['-fn', journalled], { stdio: 'pipe' }), 'e2fsck -fn: the journalled image is clean after the guest wrote to it');
   t.equal(execFileSync('debugfs', ['-R', 'cat /new.txt', journalled], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }), 'from the guest\n');
-  execFileSync('e2fsck', ['-fn', plain], { stdio: 'pipe' });
+  t.doesNotThrow(() => execFileSync('e2fsck', ['-fn', plain], { stdio: 'pipe' }), 'e2fsck -fn: the read-only image is clean');
 });
