@@ -1,16 +1,18 @@
 // The parsed form of a Packages index kept in the cache, so a warm run never re-parses ~50 MB of
 // deb822 text. Tab-separated text sorted by package name, read lazily: loading decodes only the
-// header and the provides section; a name is found by binary search over the record lines and its
+// header; a name (or a provided name) is found by binary search over the sorted lines and its
 // records are decoded when resolution asks for them. Layout:
-//   line 1:   {"format":"mkimage-packages","version":3,"sha256":"<index sha256>","records":N,"recordsEnd":E}
+//   line 1:   {"format":"mkimage-packages","version":4,"sha256":"<index sha256>","records":N,"recordsEnd":E}
 //   N lines:  name \t version \t arch \t filename \t size \t sha256 \t depends \t pre-depends \t provides
-//   then:     virtual-name \t offset of the providing record's line \t provided version (may be empty)
+//   then:     virtual-name \t offset of the providing record's line \t provided version (may be empty),
+//             sorted by virtual name, in record order within one name
 // Offsets count UTF-16 code units of the whole text (what JavaScript string indexes use).
 import type { PackageRecord } from './packages-index.js';
 import { parseRelations } from './relation.js';
 
 export const COMPACT_FORMAT = 'mkimage-packages';
-export const COMPACT_VERSION = 3;
+// 4: the provides section is sorted, so loading no longer builds a map of it (a warm run's cost).
+export const COMPACT_VERSION = 4;
 
 // Column order of a record line; this one table drives both encode and decode.
 const COLUMNS = ['name', 'version', 'arch', 'filename', 'size', 'sha256', 'depends', 'preDepends', 'provides'] as const;
@@ -30,21 +32,22 @@ export function encodeCompact(records: PackageRecord[], sha256: string): string 
     JSON.stringify({ format: COMPACT_FORMAT, version: COMPACT_VERSION, sha256, records: sorted.length, recordsEnd: String(end).padStart(12, '0') }) + '\n';
   const headerLength = header(0).length;
   let offset = headerLength;
-  const provides: string[] = [];
+  const provides: Array<{ name: string; line: string }> = [];
   sorted.forEach((r, i) => {
     if (r.provides) {
       for (const clause of parseRelations(r.provides)) {
-        for (const alt of clause) provides.push(`${alt.name}\t${offset}\t${alt.op === '=' && alt.version ? alt.version : ''}\n`);
+        for (const alt of clause) provides.push({ name: alt.name, line: `${alt.name}\t${offset}\t${alt.op === '=' && alt.version ? alt.version : ''}\n` });
       }
     }
     offset += lines[i]!.length;
   });
-  return header(offset) + lines.join('') + provides.join('');
+  // Stable sort: one name's providers stay in record order.
+  provides.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return header(offset) + lines.join('') + provides.map((p) => p.line).join('');
 }
 
 /** A lazily decoded compact index. */
 export class CompactIndex implements PackageIndexView {
-  private readonly provides = new Map<string, { at: number; version: string }[]>();
   private readonly decoded = new Map<number, PackageRecord>();
 
   private constructor(
@@ -54,7 +57,7 @@ export class CompactIndex implements PackageIndexView {
     readonly size: number,
   ) {}
 
-  /** Reads the header and provides section; undefined when the text is not this format and version or not for `sha256`. */
+  /** Reads the header; undefined when the text is not this format and version or not for `sha256`. */
   static load(text: string, sha256: string): CompactIndex | undefined {
     const nl = text.indexOf('\n');
     let header: { format?: string; version?: number; sha256?: string; records?: number; recordsEnd?: string };
@@ -66,17 +69,8 @@ export class CompactIndex implements PackageIndexView {
     if (header.format !== COMPACT_FORMAT || header.version !== COMPACT_VERSION || header.sha256 !== sha256) return undefined;
     const end = Number(header.recordsEnd);
     if (!(end >= nl + 1 && end <= text.length) || (end > nl + 1 && text[end - 1] !== '\n')) return undefined;
-    const idx = new CompactIndex(text, nl + 1, end, header.records ?? 0);
-    for (let pos = end; pos < text.length; ) {
-      const eol = text.indexOf('\n', pos);
-      const [name, at, version] = text.slice(pos, eol).split('\t');
-      const p = { at: Number(at), version: version ?? '' };
-      const list = idx.provides.get(name!);
-      if (list) list.push(p);
-      else idx.provides.set(name!, [p]);
-      pos = eol + 1;
-    }
-    return idx;
+    if (text.length > end && text[text.length - 1] !== '\n') return undefined;
+    return new CompactIndex(text, nl + 1, end, header.records ?? 0);
   }
 
   /** The package name of the record line starting at `at`. */
@@ -84,10 +78,10 @@ export class CompactIndex implements PackageIndexView {
     return this.text.slice(at, this.text.indexOf('\t', at));
   }
 
-  /** Start of the first record line whose name is >= `name` (recordsEnd when none). */
-  private lowerBound(name: string): number {
-    let lo = this.recordsStart; // invariant: every line starting before lo has a name < `name`
-    let hi = this.recordsEnd; // and the line starting at hi (if any) has a name >= `name`
+  /** Start of the first line in [start, end) whose first field is >= `name` (end when none). */
+  private lowerBound(name: string, start: number, end: number): number {
+    let lo = start; // invariant: every line starting before lo has a name < `name`
+    let hi = end; // and the line starting at hi (if any) has a name >= `name`
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const start = this.text.lastIndexOf('\n', mid - 1) + 1; // the line containing mid
@@ -115,13 +109,20 @@ export class CompactIndex implements PackageIndexView {
 
   byName(name: string): PackageRecord[] {
     const out: PackageRecord[] = [];
-    for (let at = this.lowerBound(name); at < this.recordsEnd && this.nameAt(at) === name; at = this.text.indexOf('\n', at) + 1) {
+    for (let at = this.lowerBound(name, this.recordsStart, this.recordsEnd); at < this.recordsEnd && this.nameAt(at) === name; at = this.text.indexOf('\n', at) + 1) {
       out.push(this.record(at));
     }
     return out;
   }
 
   providers(name: string): { record: PackageRecord; version?: string }[] {
-    return (this.provides.get(name) ?? []).map((p) => (p.version ? { record: this.record(p.at), version: p.version } : { record: this.record(p.at) }));
+    const out: { record: PackageRecord; version?: string }[] = [];
+    const end = this.text.length;
+    for (let at = this.lowerBound(name, this.recordsEnd, end); at < end && this.nameAt(at) === name; at = this.text.indexOf('\n', at) + 1) {
+      const [, offset, version] = this.text.slice(at, this.text.indexOf('\n', at)).split('\t');
+      const record = this.record(Number(offset));
+      out.push(version ? { record, version } : { record });
+    }
+    return out;
   }
 }

@@ -1,5 +1,6 @@
 // One suite of one mirror (e.g. bookworm-security): its verified InRelease and the index files it
 // lists. Every file is checked against the signed InRelease before it is cached or parsed.
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -199,7 +200,7 @@ export class SuiteSource {
     const f = await this.indexFile(`${component}/binary-amd64/Packages`);
     const { cache } = this.ctx;
     try {
-      const idx = CompactIndex.load(await readFile(cache.parsedPath(f.sha256, COMPACT_VERSION), 'utf8'), f.sha256);
+      const idx = CompactIndex.load(decodeText(await readFile(cache.parsedPath(f.sha256, COMPACT_VERSION))), f.sha256);
       if (idx) return idx;
     } catch {
       /* not parsed yet: parse the verified index below */
@@ -216,4 +217,9 @@ export class SuiteSource {
     if (!idx) throw new InternalError(`compact index of ${f.name} does not read back`);
     return idx;
   }
+}
+
+/** UTF-8 text; ASCII (every Debian index seen so far) decodes as latin1, which skips validation. */
+function decodeText(bytes: Buffer): string {
+  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 }

@@ -1,7 +1,7 @@
 // The Packages parser and the compact cached form: what goes in comes back out, lazily.
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { CompactIndex, encodeCompact } from '../src/compact-index.js';
+import { COMPACT_VERSION, CompactIndex, encodeCompact } from '../src/compact-index.js';
 import { parsePackages } from '../src/packages-index.js';
 import { defaultCacheDir } from '../src/cache.js';
 import { ttyProgress } from '../src/progress.js';
@@ -77,7 +77,7 @@ t.test('compact form round-trips and answers by name and by provided name', asyn
   t.same(idx.providers('java-runtime').map((p) => [p.record.name, p.version]), [['java-ish', '17']]);
   t.equal(idx.byName('mawk')[0], idx.providers('awk')[0]!.record, 'one decoded object per record');
   t.equal(CompactIndex.load(text, 'f'.repeat(64)), undefined, 'keyed by the index SHA256');
-  t.equal(CompactIndex.load(text.replace('"version":3', '"version":2'), sha), undefined, 'old format versions ignored');
+  t.equal(CompactIndex.load(text.replace(`"version":${COMPACT_VERSION}`, `"version":${COMPACT_VERSION - 1}`), sha), undefined, 'old format versions ignored');
   t.equal(CompactIndex.load('garbage', sha), undefined);
 });
 
@@ -117,4 +117,10 @@ t.test('binary search finds every name (duplicates, prefixes, absent names) in a
   for (let v = 0; v < 4; v++) {
     t.same(idx.providers(`virt-${v}`).map((p) => p.record.name).sort(), records.filter((r) => r.provides === `virt-${v}`).map((r) => r.name).sort());
   }
+  // Providers come back in record order (name order, then index order), as resolution expects.
+  const byNameOrder = [...records].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let v = 0; v < 4; v++) {
+    t.same(idx.providers(`virt-${v}`).map((p) => p.record.filename), byNameOrder.filter((r) => r.provides === `virt-${v}`).map((r) => r.filename), `virt-${v} in record order`);
+  }
+  t.same(idx.providers('virt-'), [], 'a prefix of a provided name is not that name');
 });
