@@ -165,6 +165,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   };
   if (!isDisk) addInitStage(tree, initOptions);
   tree.setTimes(epoch);
+  // The summary's overhead figure compresses the init stage once more: start it as soon as that
+  // tree is final, so it runs alongside the write (compression works off the main thread).
+  let overhead: Promise<number> | undefined;
+  const measureOverhead = (t: FileTree): void => {
+    overhead = ownOverhead(t, compress);
+    overhead.catch(() => {}); // awaited below; a failed write must not leave it unhandled
+  };
+  if (!isDisk) measureOverhead(tree);
 
   // 7. Output, all or nothing.
   const cmdline = BASE_CMDLINE.join(' ');
@@ -193,6 +201,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           const partuuidBytesHex = Buffer.from(guidToBytes(partuuid)).toString('hex');
           addInitStage(initTree, { ...initOptions, root: { partuuid, partuuidBytesHex, fstype: 'ext4' } });
           initTree.setTimes(epoch);
+          measureOverhead(initTree);
           return initTree;
         },
         vmlinuz,
@@ -217,7 +226,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     : createHash('sha256').update(parts.map((p) => `${p.sha256}  ${p.name}\n`).join('')).digest('hex');
   return {
     output, format, digest, parts, partitions, contents: summarizeTree(isDisk ? mergedView(tree, initTree) : tree),
-    overheadBytes: await ownOverhead(isDisk ? initTree : tree, compress), timings: timer.timings, packages,
+    overheadBytes: await (overhead ?? ownOverhead(isDisk ? initTree : tree, compress)), timings: timer.timings, packages,
     kernelRelease: kernel.release, cmdline,
   };
 }
