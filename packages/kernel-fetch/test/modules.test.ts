@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { extractDeb } from '../src/deb/index.js';
-import { kernelFiles, moduleClosure, readModinfo } from '../src/kernel/index.js';
+import { kernelFiles, moduleClosure, ModuleSet, readModinfo } from '../src/kernel/index.js';
 
 /** A relocatable ELF64 (x86-64) with only .modinfo and .shstrtab: gABI "ELF Header", "Sections". */
 function makeModule(modinfo: string[]): Buffer {
@@ -101,6 +101,16 @@ t.test('moduleClosure: dependencies first, built-ins skipped, - and _ equivalent
   await t.rejects(moduleClosure(root, ['nope']), { code: 'E_UNKNOWN_MODULE', message: /kernel module nope is neither in/ });
   await t.rejects(moduleClosure(root, ['needs-ghost']), { code: 'E_UNKNOWN_MODULE', message: /ghost \(needed by needs_ghost\)/ });
   await t.rejects(moduleClosure(root, ['c1']), { code: 'E_MODULE_CYCLE', message: /c1 -> c2 -> c1/ });
+  // One ModuleSet answers several closures like separate calls, failures included, and a failure
+  // does not spoil later answers.
+  const set = await ModuleSet.open(root);
+  await t.rejects(set.closure(['nope']), { code: 'E_UNKNOWN_MODULE' });
+  await t.rejects(set.closure(['c1']), { code: 'E_MODULE_CYCLE' });
+  t.same(await set.closure(['side']), [{ name: 'side', file: 'kernel/drivers/side.ko', depends: [] }]);
+  t.same(await set.closure(['top', 'side', 'foo_bar', 'ext4']), c);
+  const first = await set.closure(['top']);
+  first[0]!.depends.push('mutated');
+  t.same(await set.closure(['top']), await moduleClosure(root, ['top']), 'answers are not shared objects');
 });
 
 t.test('kernelFiles finds vmlinuz and the module dir', async (t) => {

@@ -2,7 +2,7 @@
 // drivers the machine needs, placed in the init stage in load order.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { moduleClosure, moduleElfBytes } from '@mkimage/kernel-fetch';
+import { ModuleSet, moduleElfBytes } from '@mkimage/kernel-fetch';
 import type { FileTree } from '@mkimage/rootfs';
 import { MODULES_DIR } from '../init/script.js';
 import { BuildError } from './errors.js';
@@ -30,16 +30,17 @@ export interface ModuleSelection {
  */
 export async function addKernelModules(tree: FileTree, modulesRoot: string, sel: ModuleSelection): Promise<string[]> {
   const names: string[] = [...sel.requested];
+  const modules = await ModuleSet.open(modulesRoot); // one walk of the modules tree for every closure below
   for (const name of sel.defaults) {
     try {
-      await moduleClosure(modulesRoot, [name]);
+      await modules.closure([name]);
       names.push(name);
     } catch (err) {
       if ((err as { code?: string }).code !== 'E_UNKNOWN_MODULE') throw err;
       sel.onWarning(`this kernel has no ${name} driver; images will boot without it`);
     }
   }
-  const closure = await moduleClosure(modulesRoot, names);
+  const closure = await modules.closure(names);
   const paths: string[] = [];
   for (const mod of closure) {
     const file = join(modulesRoot, mod.file);
