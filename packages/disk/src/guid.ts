@@ -2,6 +2,7 @@
 // the last two (clock sequence and node) in byte order. "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" is
 // stored as 28 73 2A C1 1F F8 D2 11 BA 4B 00 A0 C9 3E C9 3B.
 import { createHmac } from 'node:crypto';
+import type { CustomFieldType } from '@mkimage/rootfs';
 import { InvalidOptionError } from './errors.js';
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -27,6 +28,9 @@ export function guidFromBytes(b: Uint8Array): string {
   const s = Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!, b[5]!, b[4]!, b[7]!, b[6]!, ...b.subarray(8, 16)]);
   return guidFromStringBytes(s);
 }
+
+/** The `guid` field type for struct tables (GPT header and entries): 16 bytes, mixed-endian. */
+export const guidField: CustomFieldType<string> = { width: 16, encode: guidToBytes, decode: guidFromBytes };
 
 export function guidFromStringBytes(s: Uint8Array): string {
   const h = Buffer.from(s).toString('hex').toUpperCase();

@@ -1,6 +1,6 @@
 // ELF64 on-disk structures and constants, named as in glibc's <elf.h> (also the System V gABI,
 // "ELF-64 Object File Format" 1.5, and the x86-64 psABI). Only what the app inspector reads.
-import { defineStruct } from './struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 
 // e_ident indexes and values (elf.h "Fields in the e_ident array").
 export const EI_NIDENT = 16;
@@ -60,38 +60,38 @@ export const DF_1_PIE = 0x08000000;
 
 /** Elf64_Ehdr (elf.h), after the 16-byte e_ident. */
 export const Elf64_Ehdr = defineStruct('Elf64_Ehdr', 64, [
-  ['e_type', 16, 'u16'], // object file type, ET_*
-  ['e_machine', 18, 'u16'], // architecture, EM_* (same offset in ELF32, so it is read for any class)
-  ['e_version', 20, 'u32'], // EV_CURRENT
-  ['e_entry', 24, 'u64'], // entry point virtual address
-  ['e_phoff', 32, 'u64'], // program header table file offset
-  ['e_shoff', 40, 'u64'], // section header table file offset
-  ['e_flags', 48, 'u32'],
-  ['e_ehsize', 52, 'u16'], // this header's size, 64
-  ['e_phentsize', 54, 'u16'], // program header entry size, 56
-  ['e_phnum', 56, 'u16'], // program header count, or PN_XNUM
-  ['e_shentsize', 58, 'u16'], // section header entry size, 64
-  ['e_shnum', 60, 'u16'],
-  ['e_shstrndx', 62, 'u16'],
+  { name: 'e_type', offset: 16, type: 'u16' }, // object file type, ET_*
+  { name: 'e_machine', offset: 18, type: 'u16' }, // architecture, EM_* (same offset in ELF32, so it is read for any class)
+  { name: 'e_version', offset: 20, type: 'u32' }, // EV_CURRENT
+  { name: 'e_entry', offset: 24, type: 'u64' }, // entry point virtual address
+  { name: 'e_phoff', offset: 32, type: 'u64' }, // program header table file offset
+  { name: 'e_shoff', offset: 40, type: 'u64' }, // section header table file offset
+  { name: 'e_flags', offset: 48, type: 'u32' },
+  { name: 'e_ehsize', offset: 52, type: 'u16' }, // this header's size, 64
+  { name: 'e_phentsize', offset: 54, type: 'u16' }, // program header entry size, 56
+  { name: 'e_phnum', offset: 56, type: 'u16' }, // program header count, or PN_XNUM
+  { name: 'e_shentsize', offset: 58, type: 'u16' }, // section header entry size, 64
+  { name: 'e_shnum', offset: 60, type: 'u16' },
+  { name: 'e_shstrndx', offset: 62, type: 'u16' },
 ] as const);
 
 /** Elf64_Phdr (elf.h). */
 export const Elf64_Phdr = defineStruct('Elf64_Phdr', 56, [
-  ['p_type', 0, 'u32'], // PT_*
-  ['p_flags', 4, 'u32'],
-  ['p_offset', 8, 'u64'], // segment file offset
-  ['p_vaddr', 16, 'u64'], // segment virtual address
-  ['p_paddr', 24, 'u64'],
-  ['p_filesz', 32, 'u64'], // bytes in the file
-  ['p_memsz', 40, 'u64'], // bytes in memory
-  ['p_align', 48, 'u64'],
+  { name: 'p_type', offset: 0, type: 'u32' }, // PT_*
+  { name: 'p_flags', offset: 4, type: 'u32' },
+  { name: 'p_offset', offset: 8, type: 'u64' }, // segment file offset
+  { name: 'p_vaddr', offset: 16, type: 'u64' }, // segment virtual address
+  { name: 'p_paddr', offset: 24, type: 'u64' },
+  { name: 'p_filesz', offset: 32, type: 'u64' }, // bytes in the file
+  { name: 'p_memsz', offset: 40, type: 'u64' }, // bytes in memory
+  { name: 'p_align', offset: 48, type: 'u64' },
 ] as const);
 
 /** Elf64_Shdr (elf.h); only section 0 is read, for the PN_XNUM escape. */
 export const Elf64_Shdr = defineStruct('Elf64_Shdr', 64, [
-  ['sh_name', 0, 'u32'],
-  ['sh_type', 4, 'u32'],
-  ['sh_info', 44, 'u32'], // for section 0: the real e_phnum when e_phnum == PN_XNUM
+  { name: 'sh_name', offset: 0, type: 'u32' },
+  { name: 'sh_type', offset: 4, type: 'u32' },
+  { name: 'sh_info', offset: 44, type: 'u32' }, // for section 0: the real e_phnum when e_phnum == PN_XNUM
 ] as const);
 
 /**
@@ -99,8 +99,8 @@ export const Elf64_Shdr = defineStruct('Elf64_Shdr', 64, [
  * tags and values may use all 64 bits (e.g. DT_CHECKSUM) and only the small ones matter here.
  */
 export const Elf64_Dyn = defineStruct('Elf64_Dyn', 16, [
-  ['d_tag_lo', 0, 'u32'],
-  ['d_tag_hi', 4, 'u32'],
-  ['d_val_lo', 8, 'u32'],
-  ['d_val_hi', 12, 'u32'],
+  { name: 'd_tag_lo', offset: 0, type: 'u32' },
+  { name: 'd_tag_hi', offset: 4, type: 'u32' },
+  { name: 'd_val_lo', offset: 8, type: 'u32' },
+  { name: 'd_val_hi', offset: 12, type: 'u32' },
 ] as const);

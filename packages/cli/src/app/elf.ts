@@ -9,7 +9,6 @@ import {
   EM_X86_64, ET_CORE, ET_DYN, ET_EXEC, ET_REL, EV_CURRENT, Elf64_Dyn, Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr,
   PN_XNUM, PT_DYNAMIC, PT_INTERP, PT_LOAD,
 } from './elf-structs.js';
-import { decodeStruct } from './struct.js';
 import { readAt, readCString } from './file-io.js';
 
 export interface ElfInfo {
@@ -83,7 +82,7 @@ export async function inspectElfHandle(fh: FileHandle, path: string): Promise<El
   if (elfData !== ELFDATA2LSB) throw new ElfArchError(path, 'a big-endian machine', archData);
   if (ident[EI_VERSION] !== EV_CURRENT) throw bad(`EI_VERSION is ${ident[EI_VERSION]}, want ${EV_CURRENT}`);
   if (ident.length < Elf64_Ehdr.size) throw bad(`file is ${fileSize} bytes, shorter than the 64-byte ELF64 header`);
-  const eh = decodeStruct(Elf64_Ehdr, ident);
+  const eh = Elf64_Ehdr.decode(ident);
   if (eh.e_type !== ET_EXEC && eh.e_type !== ET_DYN) {
     throw bad(`it is ${ET_NAMES[eh.e_type] ?? `of e_type ${eh.e_type}`}, not an executable or shared library`);
   }
@@ -95,7 +94,7 @@ export async function inspectElfHandle(fh: FileHandle, path: string): Promise<El
     if (eh.e_shoff + Elf64_Shdr.size > fileSize) throw bad(`e_phnum is PN_XNUM but section header 0 (at ${eh.e_shoff}) is past the end`);
     const sh0 = await readAt(fh, eh.e_shoff, Elf64_Shdr.size);
     if (sh0.length < Elf64_Shdr.size) throw bad('e_phnum is PN_XNUM but section header 0 is past the end');
-    phnum = decodeStruct(Elf64_Shdr, sh0).sh_info;
+    phnum = Elf64_Shdr.decode(sh0).sh_info;
   }
   if (phnum === 0) throw bad('no program headers');
   if (phnum > MAX_PHNUM) throw bad(`${phnum} program headers`);
@@ -106,7 +105,7 @@ export async function inspectElfHandle(fh: FileHandle, path: string): Promise<El
   }
   const phBuf = await readAt(fh, eh.e_phoff, phBytes);
   const phdrs: Phdr[] = [];
-  for (let i = 0; i < phnum; i++) phdrs.push(decodeStruct(Elf64_Phdr, phBuf, i * eh.e_phentsize));
+  for (let i = 0; i < phnum; i++) phdrs.push(Elf64_Phdr.decode(phBuf, i * eh.e_phentsize));
   const inFile = (p: Phdr, what: string) => {
     if (p.p_offset + p.p_filesz > fileSize) {
       throw bad(`${what} segment ends at byte ${p.p_offset + p.p_filesz}, file has ${fileSize} (truncated?)`);
@@ -141,7 +140,7 @@ export async function inspectElfHandle(fh: FileHandle, path: string): Promise<El
     let strtab: number | undefined;
     let strsz: number | undefined;
     for (let at = 0; at + Elf64_Dyn.size <= dynBuf.length; at += Elf64_Dyn.size) {
-      const d = decodeStruct(Elf64_Dyn, dynBuf, at);
+      const d = Elf64_Dyn.decode(dynBuf, at);
       if (d.d_tag_hi !== 0) continue; // no tag we read has high bits
       const tag = d.d_tag_lo;
       if (tag === DT_NULL) break;

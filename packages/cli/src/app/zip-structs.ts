@@ -1,6 +1,6 @@
 // ZIP on-disk structures, named and laid out as in PKWARE's APPNOTE.TXT 6.3.10 (section numbers
 // cited per structure). Little-endian throughout.
-import { defineStruct } from './struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 
 /** APPNOTE 4.3.16: end of central directory record signature, "PK\5\6". */
 export const EOCD_SIGNATURE = 0x06054b50;
@@ -27,76 +27,76 @@ export const MAX_COMMENT = 0xffff;
 
 /** APPNOTE 4.3.16 end of central directory record (22 bytes + comment). */
 export const EndOfCentralDirectory = defineStruct('end of central directory', 22, [
-  ['signature', 0, 'u32'],
-  ['diskNumber', 4, 'u16'], // number of this disk
-  ['centralDirectoryDisk', 6, 'u16'], // disk where the central directory starts
-  ['entriesOnDisk', 8, 'u16'],
-  ['entries', 10, 'u16'], // total entries, or 0xFFFF (zip64)
-  ['centralDirectorySize', 12, 'u32'], // or 0xFFFFFFFF (zip64)
-  ['centralDirectoryOffset', 16, 'u32'], // from the start of the archive, or 0xFFFFFFFF (zip64)
-  ['commentLength', 20, 'u16'],
+  { name: 'signature', offset: 0, type: 'u32' },
+  { name: 'diskNumber', offset: 4, type: 'u16' }, // number of this disk
+  { name: 'centralDirectoryDisk', offset: 6, type: 'u16' }, // disk where the central directory starts
+  { name: 'entriesOnDisk', offset: 8, type: 'u16' },
+  { name: 'entries', offset: 10, type: 'u16' }, // total entries, or 0xFFFF (zip64)
+  { name: 'centralDirectorySize', offset: 12, type: 'u32' }, // or 0xFFFFFFFF (zip64)
+  { name: 'centralDirectoryOffset', offset: 16, type: 'u32' }, // from the start of the archive, or 0xFFFFFFFF (zip64)
+  { name: 'commentLength', offset: 20, type: 'u16' },
 ] as const);
 
 /** APPNOTE 4.3.15 zip64 end of central directory locator (20 bytes, right before the EOCD). */
 export const Zip64Locator = defineStruct('zip64 end of central directory locator', 20, [
-  ['signature', 0, 'u32'],
-  ['zip64EocdDisk', 4, 'u32'],
-  ['zip64EocdOffset', 8, 'u64'], // offset of the zip64 EOCD record
-  ['totalDisks', 16, 'u32'],
+  { name: 'signature', offset: 0, type: 'u32' },
+  { name: 'zip64EocdDisk', offset: 4, type: 'u32' },
+  { name: 'zip64EocdOffset', offset: 8, type: 'u64' }, // offset of the zip64 EOCD record
+  { name: 'totalDisks', offset: 16, type: 'u32' },
 ] as const);
 
 /** APPNOTE 4.3.14 zip64 end of central directory record (56 bytes + extensible data). */
 export const Zip64EndOfCentralDirectory = defineStruct('zip64 end of central directory record', 56, [
-  ['signature', 0, 'u32'],
-  ['recordSize', 4, 'u64'], // size of the rest of this record (excludes these 12 bytes)
-  ['versionMadeBy', 12, 'u16'],
-  ['versionNeeded', 14, 'u16'],
-  ['diskNumber', 16, 'u32'],
-  ['centralDirectoryDisk', 20, 'u32'],
-  ['entriesOnDisk', 24, 'u64'],
-  ['entries', 32, 'u64'],
-  ['centralDirectorySize', 40, 'u64'],
-  ['centralDirectoryOffset', 48, 'u64'],
+  { name: 'signature', offset: 0, type: 'u32' },
+  { name: 'recordSize', offset: 4, type: 'u64' }, // size of the rest of this record (excludes these 12 bytes)
+  { name: 'versionMadeBy', offset: 12, type: 'u16' },
+  { name: 'versionNeeded', offset: 14, type: 'u16' },
+  { name: 'diskNumber', offset: 16, type: 'u32' },
+  { name: 'centralDirectoryDisk', offset: 20, type: 'u32' },
+  { name: 'entriesOnDisk', offset: 24, type: 'u64' },
+  { name: 'entries', offset: 32, type: 'u64' },
+  { name: 'centralDirectorySize', offset: 40, type: 'u64' },
+  { name: 'centralDirectoryOffset', offset: 48, type: 'u64' },
 ] as const);
 
 /** APPNOTE 4.3.12 central directory file header (46 bytes + name + extra + comment). */
 export const CentralHeader = defineStruct('central directory header', 46, [
-  ['signature', 0, 'u32'],
-  ['versionMadeBy', 4, 'u16'],
-  ['versionNeeded', 6, 'u16'],
-  ['flags', 8, 'u16'], // general purpose bit flag (4.4.4)
-  ['method', 10, 'u16'], // compression method (4.4.5)
-  ['modTime', 12, 'u16'], // MS-DOS time
-  ['modDate', 14, 'u16'], // MS-DOS date
-  ['crc32', 16, 'u32'],
-  ['compressedSize', 20, 'u32'], // or 0xFFFFFFFF: see the zip64 extra field
-  ['uncompressedSize', 24, 'u32'], // or 0xFFFFFFFF
-  ['nameLength', 28, 'u16'],
-  ['extraLength', 30, 'u16'],
-  ['commentLength', 32, 'u16'],
-  ['diskStart', 34, 'u16'], // or 0xFFFF
-  ['internalAttributes', 36, 'u16'],
-  ['externalAttributes', 38, 'u32'],
-  ['localHeaderOffset', 42, 'u32'], // or 0xFFFFFFFF
+  { name: 'signature', offset: 0, type: 'u32' },
+  { name: 'versionMadeBy', offset: 4, type: 'u16' },
+  { name: 'versionNeeded', offset: 6, type: 'u16' },
+  { name: 'flags', offset: 8, type: 'u16' }, // general purpose bit flag (4.4.4)
+  { name: 'method', offset: 10, type: 'u16' }, // compression method (4.4.5)
+  { name: 'modTime', offset: 12, type: 'u16' }, // MS-DOS time
+  { name: 'modDate', offset: 14, type: 'u16' }, // MS-DOS date
+  { name: 'crc32', offset: 16, type: 'u32' },
+  { name: 'compressedSize', offset: 20, type: 'u32' }, // or 0xFFFFFFFF: see the zip64 extra field
+  { name: 'uncompressedSize', offset: 24, type: 'u32' }, // or 0xFFFFFFFF
+  { name: 'nameLength', offset: 28, type: 'u16' },
+  { name: 'extraLength', offset: 30, type: 'u16' },
+  { name: 'commentLength', offset: 32, type: 'u16' },
+  { name: 'diskStart', offset: 34, type: 'u16' }, // or 0xFFFF
+  { name: 'internalAttributes', offset: 36, type: 'u16' },
+  { name: 'externalAttributes', offset: 38, type: 'u32' },
+  { name: 'localHeaderOffset', offset: 42, type: 'u32' }, // or 0xFFFFFFFF
 ] as const);
 
 /** APPNOTE 4.3.7 local file header (30 bytes + name + extra); data follows. */
 export const LocalHeader = defineStruct('local file header', 30, [
-  ['signature', 0, 'u32'],
-  ['versionNeeded', 4, 'u16'],
-  ['flags', 6, 'u16'],
-  ['method', 8, 'u16'],
-  ['modTime', 10, 'u16'],
-  ['modDate', 12, 'u16'],
-  ['crc32', 14, 'u32'], // 0 when bit 3 (data descriptor) is set; the central header has the value
-  ['compressedSize', 18, 'u32'],
-  ['uncompressedSize', 22, 'u32'],
-  ['nameLength', 26, 'u16'], // may differ from the central header's lengths: always use these here
-  ['extraLength', 28, 'u16'],
+  { name: 'signature', offset: 0, type: 'u32' },
+  { name: 'versionNeeded', offset: 4, type: 'u16' },
+  { name: 'flags', offset: 6, type: 'u16' },
+  { name: 'method', offset: 8, type: 'u16' },
+  { name: 'modTime', offset: 10, type: 'u16' },
+  { name: 'modDate', offset: 12, type: 'u16' },
+  { name: 'crc32', offset: 14, type: 'u32' }, // 0 when bit 3 (data descriptor) is set; the central header has the value
+  { name: 'compressedSize', offset: 18, type: 'u32' },
+  { name: 'uncompressedSize', offset: 22, type: 'u32' },
+  { name: 'nameLength', offset: 26, type: 'u16' }, // may differ from the central header's lengths: always use these here
+  { name: 'extraLength', offset: 28, type: 'u16' },
 ] as const);
 
 /** APPNOTE 4.5.1 extra field block header: id, then size of the data that follows. */
 export const ExtraFieldHeader = defineStruct('extra field header', 4, [
-  ['headerId', 0, 'u16'],
-  ['dataSize', 2, 'u16'],
+  { name: 'headerId', offset: 0, type: 'u16' },
+  { name: 'dataSize', offset: 2, type: 'u16' },
 ] as const);

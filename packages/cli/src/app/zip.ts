@@ -5,7 +5,6 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { constants as zc, crc32, inflateRawSync } from 'node:zlib';
 import { ZipFormatError } from './errors.js';
 import { readAt } from './file-io.js';
-import { decodeStruct } from './struct.js';
 import {
   CENTRAL_HEADER_SIGNATURE, CentralHeader, EOCD_SIGNATURE, EndOfCentralDirectory, ExtraFieldHeader,
   FLAG_ENCRYPTED, LOCAL_HEADER_SIGNATURE, LocalHeader, MAX_COMMENT, METHOD_DEFLATED, METHOD_STORED,
@@ -61,7 +60,7 @@ export class ZipReader {
     const bad = (reason: string) => new ZipFormatError(this.path, reason, entry.name);
     const lh = await readAt(this.fh, entry.localHeaderOffset, LocalHeader.size);
     if (lh.length < LocalHeader.size) throw bad(`local header at byte ${entry.localHeaderOffset} is past the end of the file`);
-    const h = decodeStruct(LocalHeader, lh);
+    const h = LocalHeader.decode(lh);
     if (h.signature !== LOCAL_HEADER_SIGNATURE) throw bad(`no local header signature at byte ${entry.localHeaderOffset}`);
     return entry.localHeaderOffset + LocalHeader.size + h.nameLength + h.extraLength;
   }
@@ -145,7 +144,7 @@ async function readDirectory(fh: FileHandle, path: string): Promise<ZipDirectory
   }
   if (eocdAt < 0) throw bad('no end of central directory record (not a ZIP file, or truncated)');
   const eocdPos = tailStart + eocdAt;
-  const eocd = decodeStruct(EndOfCentralDirectory, tail, eocdAt);
+  const eocd = EndOfCentralDirectory.decode(tail, eocdAt);
   if (eocd.diskNumber !== 0 || eocd.centralDirectoryDisk !== 0) throw bad('multi-disk (spanned) archives are not supported');
 
   let entriesDeclared = eocd.entries;
@@ -158,7 +157,7 @@ async function readDirectory(fh: FileHandle, path: string): Promise<ZipDirectory
   if (eocdPos >= Zip64Locator.size) {
     const loc = await readAt(fh, eocdPos - Zip64Locator.size, Zip64Locator.size);
     if (loc.readUInt32LE(0) === ZIP64_EOCD_LOCATOR_SIGNATURE) {
-      const l = decodeStruct(Zip64Locator, loc);
+      const l = Zip64Locator.decode(loc);
       const recordEnd = eocdPos - Zip64Locator.size;
       // With a prefix, the stored offset is too small by the prefix length; the record sits right
       // before the locator when it has no extensible data, which is how every writer we know emits it.
@@ -171,7 +170,7 @@ async function readDirectory(fh: FileHandle, path: string): Promise<ZipDirectory
       if (rec.length < Zip64EndOfCentralDirectory.size || rec.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) {
         throw bad(`zip64 locator points at byte ${l.zip64EocdOffset}, which holds no zip64 end of central directory record`);
       }
-      const r = decodeStruct(Zip64EndOfCentralDirectory, rec);
+      const r = Zip64EndOfCentralDirectory.decode(rec);
       entriesDeclared = r.entries;
       cdSize = r.centralDirectorySize;
       cdOffset = r.centralDirectoryOffset;
@@ -193,7 +192,7 @@ async function readDirectory(fh: FileHandle, path: string): Promise<ZipDirectory
   let at = 0;
   while (at < cd.length) {
     if (at + CentralHeader.size > cd.length) throw bad(`central directory entry ${entries.length} is cut short`);
-    const h = decodeStruct(CentralHeader, cd, at);
+    const h = CentralHeader.decode(cd, at);
     if (h.signature !== CENTRAL_HEADER_SIGNATURE) throw bad(`central directory entry ${entries.length} has no signature (at byte ${cdPos + at})`);
     const nameStart = at + CentralHeader.size;
     const extraStart = nameStart + h.nameLength;
@@ -233,7 +232,7 @@ async function readDirectory(fh: FileHandle, path: string): Promise<ZipDirectory
 /** The data of the first extra field block with `id`, or undefined. */
 function findExtra(extra: Buffer, id: number): Buffer | undefined {
   for (let p = 0; p + ExtraFieldHeader.size <= extra.length;) {
-    const h = decodeStruct(ExtraFieldHeader, extra, p);
+    const h = ExtraFieldHeader.decode(extra, p);
     const start = p + ExtraFieldHeader.size;
     if (h.headerId === id) return extra.subarray(start, Math.min(start + h.dataSize, extra.length));
     p = start + h.dataSize;

@@ -6,7 +6,7 @@
 // map, so writing takes two passes over the raw stream (scanAllocation, then emitQcow2).
 import { exactly, zeros } from '../chunks.js';
 import { ContentSizeError, InvalidOptionError, bug } from '../errors.js';
-import { defineStruct } from '../struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 import { clustersOf, scanAllocation, type RawSource } from './clusters.js';
 
 export const QCOW_MAGIC = 0x514649fb; // "QFI\xfb"
@@ -38,7 +38,7 @@ export const Qcow2Header = defineStruct('qcow2 header', HEADER_LENGTH_V3, [
   { name: 'autoclearFeatures', offset: 88, type: 'u64' },
   { name: 'refcountOrder', offset: 96, type: 'u32' },
   { name: 'headerLength', offset: 100, type: 'u32' },
-] as const, 'be');
+] as const, { endian: 'be' });
 
 export interface Qcow2Plan {
   virtualSize: number;

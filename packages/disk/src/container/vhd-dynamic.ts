@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { exactly, zeros } from '../chunks.js';
 import { ContentSizeError, InvalidOptionError, bug } from '../errors.js';
-import { asciiField, defineStruct } from '../struct.js';
+import { asciiField, defineStruct } from '@mkimage/rootfs';
 import { clustersOf, scanAllocation, type RawSource } from './clusters.js';
 import { VHD_FOOTER_SIZE, encodeVhdFooter, type VhdOptions } from './vhd.js';
 
@@ -28,7 +28,7 @@ export const VhdDynamicHeader = defineStruct('VHD dynamic header', VHD_DYNAMIC_H
   { name: 'parentUniqueId', offset: 40, type: 'bytes', size: 16 },
   { name: 'parentTimeStamp', offset: 56, type: 'u32' },
   // 60: reserved, 64: parent unicode name (512), 576: 8 parent locators (24 each), 768: reserved: zeros.
-] as const, 'be');
+] as const, { endian: 'be' });
 
 export interface VhdDynamicPlan {
   virtualSize: number;

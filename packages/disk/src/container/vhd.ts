@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { exactly, isZeroChunk } from '../chunks.js';
 import { InvalidOptionError } from '../errors.js';
-import { asciiField, defineStruct } from '../struct.js';
+import { asciiField, defineStruct } from '@mkimage/rootfs';
 import type { RawSource } from './clusters.js';
 
 export const VHD_FOOTER_SIZE = 512;
@@ -44,7 +44,7 @@ export const VhdFooter = defineStruct('VHD footer', VHD_FOOTER_SIZE, [
   { name: 'checksum', offset: 64, type: 'u32' },
   { name: 'uniqueId', offset: 68, type: 'bytes', size: 16 },
   { name: 'savedState', offset: 84, type: 'u8' },
-] as const, 'be');
+] as const, { endian: 'be' });
 
 /** CHS geometry of a size, per the spec's appendix "CHS Calculation". */
 export function vhdGeometry(sizeBytes: number): { cylinders: number; heads: number; sectorsPerTrack: number } {

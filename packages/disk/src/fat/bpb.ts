@@ -1,7 +1,7 @@
 // The FAT boot sector with its BPB, and the FAT32 FSInfo sector.
 // Offsets and names from Microsoft's "FAT: General Overview of On-Disk Format" (fatgen103, 2000),
 // section "Boot Sector and BPB Structure" and "FAT32 FSInfo Sector Structure".
-import { defineStruct } from '../struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 
 export const BYTES_PER_SECTOR = 512;
 /** BS_BootSig: the three fields after it are present (fatgen103). */

@@ -1,6 +1,6 @@
 // Directory entries: the 32-byte short entry and the VFAT long-name entry (fatgen103, sections
 // "FAT Directory Structure" and "FAT Long Directory Entries").
-import { defineStruct } from '../struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 
 export const DIR_ENTRY_SIZE = 32;
 export const ATTR_READ_ONLY = 0x01;

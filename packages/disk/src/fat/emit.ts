@@ -3,7 +3,7 @@
 // (2) both FATs, (3) FAT16: the fixed root directory, (4) clusters in allocation order,
 // (5) free clusters and the sectors past the last whole cluster, as zeros.
 import { readData } from '@mkimage/rootfs';
-import { asciiField } from '../struct.js';
+import { asciiField } from '@mkimage/rootfs';
 import { exactly, padTo, zeros } from '../chunks.js';
 import { bug } from '../errors.js';
 import {

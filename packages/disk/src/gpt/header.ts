@@ -1,6 +1,7 @@
 // GPT header (UEFI spec §5.3.2, Table 5-5) and partition entry (§5.3.3, Table 5-6).
 import { crc32 } from '../crc32.js';
-import { defineStruct } from '../struct.js';
+import { defineStruct } from '@mkimage/rootfs';
+import { guidField } from '../guid.js';
 
 export const GPT_HEADER_SIGNATURE = 'EFI PART'; // UEFI spec Table 5-5
 export const GPT_REVISION = 0x00010000; // 1.0
@@ -21,7 +22,7 @@ export const GptHeader = defineStruct('GPT header', GPT_HEADER_SIZE, [
   { name: 'alternateLba', offset: 32, type: 'u64' },
   { name: 'firstUsableLba', offset: 40, type: 'u64' },
   { name: 'lastUsableLba', offset: 48, type: 'u64' },
-  { name: 'diskGuid', offset: 56, type: 'guid' },
+  { name: 'diskGuid', offset: 56, type: guidField },
   { name: 'partitionEntryLba', offset: 72, type: 'u64' },
   { name: 'numberOfPartitionEntries', offset: 80, type: 'u32' },
   { name: 'sizeOfPartitionEntry', offset: 84, type: 'u32' },
@@ -29,8 +30,8 @@ export const GptHeader = defineStruct('GPT header', GPT_HEADER_SIZE, [
 ] as const);
 
 export const GptEntry = defineStruct('GPT partition entry', GPT_SIZE_OF_PARTITION_ENTRY, [
-  { name: 'partitionTypeGuid', offset: 0, type: 'guid' },
-  { name: 'uniquePartitionGuid', offset: 16, type: 'guid' },
+  { name: 'partitionTypeGuid', offset: 0, type: guidField },
+  { name: 'uniquePartitionGuid', offset: 16, type: guidField },
   { name: 'startingLba', offset: 32, type: 'u64' },
   { name: 'endingLba', offset: 40, type: 'u64' }, // inclusive
   { name: 'attributes', offset: 48, type: 'u64n' },

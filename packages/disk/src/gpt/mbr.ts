@@ -1,5 +1,5 @@
 // The protective MBR in LBA 0 (UEFI spec §5.2.3, Tables 5-3 and 5-4).
-import { defineStruct } from '../struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 
 export const MBR_SIZE = 512;
 /** Bytes of boot code before the (unused) disk signature (UEFI spec Table 5-3). */

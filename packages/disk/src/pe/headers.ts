@@ -1,7 +1,7 @@
 // PE/COFF structures, as named in Microsoft's "PE Format" specification (learn.microsoft.com,
 // "PE Format": MS-DOS stub, COFF File Header §"COFF File Header (Object and Image)", Optional
 // Header §"Optional Header (Image Only)" for PE32+, Section Table §"Section Table (Section Headers)").
-import { defineStruct } from '../struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 
 export const IMAGE_DOS_SIGNATURE = 0x5a4d; // "MZ"
 /** Offset of e_lfanew, the file offset of the PE signature (PE spec, "MS-DOS Stub (Image Only)"). */

@@ -1,6 +1,6 @@
 // Reads the headers of a PE32+ image held in memory (the EFI stub is ~100 KB).
 import { PeFormatError } from '../errors.js';
-import type { StructValues } from '../struct.js';
+import type { StructValues } from '@mkimage/rootfs';
 import {
   CoffHeader, DATA_DIRECTORIES_OFFSET, DOS_E_LFANEW_OFFSET, DataDirectory, IMAGE_DOS_SIGNATURE, IMAGE_FILE_MACHINE_AMD64,
   IMAGE_NT_OPTIONAL_HDR64_MAGIC, OptionalHeader64, PE_SIGNATURE, SectionHeader,

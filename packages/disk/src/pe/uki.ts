@@ -10,7 +10,7 @@
 //   `checksum: 'pe'` asks for the ImageHlp value (that reads every section twice).
 import { exactly, zeros } from '../chunks.js';
 import { InvalidOptionError, PeFormatError, bug } from '../errors.js';
-import { asciiField } from '../struct.js';
+import { asciiField } from '@mkimage/rootfs';
 import { PeChecksum } from './checksum.js';
 import {
   CoffHeader, IMAGE_DIRECTORY_ENTRY_SECURITY, IMAGE_SCN_CNT_CODE, IMAGE_SCN_CNT_INITIALIZED_DATA, IMAGE_SCN_MEM_READ,

@@ -1,7 +1,7 @@
 // The structures the syslinux installer patches, as declared in syslinux's libinstaller/syslxint.h
 // (syslinux 6.x): the patch area inside ldlinux.sys, its extended patch area, the sector extents,
 // and the ADV (auxiliary data vector, libinstaller/setadv.h) stored in the file's last two sectors.
-import { defineStruct } from '../struct.js';
+import { defineStruct } from '@mkimage/rootfs';
 
 /** Dword marking the patch area in ldlinux.sys (syslxint.h LDLINUX_MAGIC). */
 export const LDLINUX_MAGIC = 0x3eb202fe;

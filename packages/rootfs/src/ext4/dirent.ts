@@ -2,22 +2,22 @@
 // aligned, the last one stretched to the checksum tail (struct ext4_dir_entry_tail).
 import { crc32cUpdate } from './crc32c.js';
 import { BLOCK_SIZE, EXT4_DIR_ENTRY_HEADER, EXT4_DIR_TAIL_FT, EXT4_DIR_TAIL_SIZE, EXT4_FT_DIR } from './constants.js';
-import { defineStruct } from './struct.js';
+import { defineStruct } from '../struct.js';
 
-export const DirEntryHeader = defineStruct(EXT4_DIR_ENTRY_HEADER, [
+export const DirEntryHeader = defineStruct('ext4_dir_entry_2', EXT4_DIR_ENTRY_HEADER, [
   { name: 'inode', offset: 0, type: 'u32' },
   { name: 'rec_len', offset: 4, type: 'u16' },
   { name: 'name_len', offset: 6, type: 'u8' },
   { name: 'file_type', offset: 7, type: 'u8' },
-] as const);
+] as const, { wrap: true });
 
-export const DirTail = defineStruct(EXT4_DIR_TAIL_SIZE, [
+export const DirTail = defineStruct('ext4_dir_entry_tail', EXT4_DIR_TAIL_SIZE, [
   { name: 'det_reserved_zero1', offset: 0, type: 'u32' },
   { name: 'det_rec_len', offset: 4, type: 'u16' },
   { name: 'det_reserved_zero2', offset: 6, type: 'u8' },
   { name: 'det_reserved_ft', offset: 7, type: 'u8' },
   { name: 'det_checksum', offset: 8, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
 export interface DirRecord { ino: number; name: Uint8Array; fileType: number }
 

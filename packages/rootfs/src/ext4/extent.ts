@@ -5,28 +5,28 @@ import { crc32cUpdate } from './crc32c.js';
 import {
   BLOCK_SIZE, EXT4_EXT_BLOCK_MAX, EXT4_EXT_MAGIC, EXT4_EXT_ROOT_MAX, EXT4_EXTENT_HEADER_SIZE, EXT4_EXTENT_SIZE,
 } from './constants.js';
-import { defineStruct, hi32, lo32 } from './struct.js';
+import { defineStruct, hi32, lo32 } from '../struct.js';
 
-export const ExtentHeader = defineStruct(EXT4_EXTENT_HEADER_SIZE, [
+export const ExtentHeader = defineStruct('ext4_extent_header', EXT4_EXTENT_HEADER_SIZE, [
   { name: 'eh_magic', offset: 0, type: 'u16' },
   { name: 'eh_entries', offset: 2, type: 'u16' },
   { name: 'eh_max', offset: 4, type: 'u16' },
   { name: 'eh_depth', offset: 6, type: 'u16' },
   { name: 'eh_generation', offset: 8, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
-export const ExtentLeaf = defineStruct(EXT4_EXTENT_SIZE, [
+export const ExtentLeaf = defineStruct('ext4_extent', EXT4_EXTENT_SIZE, [
   { name: 'ee_block', offset: 0, type: 'u32' }, // first logical block
   { name: 'ee_len', offset: 4, type: 'u16' },
   { name: 'ee_start_hi', offset: 6, type: 'u16' },
   { name: 'ee_start_lo', offset: 8, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
-export const ExtentIndex = defineStruct(EXT4_EXTENT_SIZE, [
+export const ExtentIndex = defineStruct('ext4_extent_idx', EXT4_EXTENT_SIZE, [
   { name: 'ei_block', offset: 0, type: 'u32' }, // first logical block covered by the child
   { name: 'ei_leaf_lo', offset: 4, type: 'u32' },
   { name: 'ei_leaf_hi', offset: 8, type: 'u16' },
-] as const);
+] as const, { wrap: true });
 
 /** struct ext4_extent_tail sits right after eh_max entries (EXT4_EXTENT_TAIL_OFFSET). */
 export const EXTENT_TAIL_OFFSET = EXT4_EXTENT_HEADER_SIZE + EXT4_EXTENT_SIZE * EXT4_EXT_BLOCK_MAX;

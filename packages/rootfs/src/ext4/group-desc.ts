@@ -2,9 +2,9 @@
 // Descriptors"). Little-endian; every 32-bit quantity is split in a _lo and a _hi half.
 import { crc32cU32, crc32cUpdate } from './crc32c.js';
 import { EXT4_DESC_SIZE_64BIT } from './constants.js';
-import { defineStruct, hi32, lo32 } from './struct.js';
+import { defineStruct, hi32, lo32 } from '../struct.js';
 
-export const GroupDesc = defineStruct(EXT4_DESC_SIZE_64BIT, [
+export const GroupDesc = defineStruct('ext4_group_desc', EXT4_DESC_SIZE_64BIT, [
   { name: 'bg_block_bitmap_lo', offset: 0x00, type: 'u32' },
   { name: 'bg_inode_bitmap_lo', offset: 0x04, type: 'u32' },
   { name: 'bg_inode_table_lo', offset: 0x08, type: 'u32' },
@@ -27,7 +27,7 @@ export const GroupDesc = defineStruct(EXT4_DESC_SIZE_64BIT, [
   { name: 'bg_exclude_bitmap_hi', offset: 0x34, type: 'u32' },
   { name: 'bg_block_bitmap_csum_hi', offset: 0x38, type: 'u16' },
   { name: 'bg_inode_bitmap_csum_hi', offset: 0x3a, type: 'u16' },
-] as const);
+] as const, { wrap: true });
 
 const BG_CHECKSUM_OFFSET = 0x1e;
 

@@ -6,26 +6,26 @@ import { crc32cUpdate } from './crc32c.js';
 import { BLOCK_SIZE, DX_HASH_HALF_MD4 } from './constants.js';
 import { type DirRecord, LEAF_SPACE, dotEntries, leafBlock, recLen, writeRecords, DirEntryHeader } from './dirent.js';
 import { dxHashHalfMd4 } from './dx-hash.js';
-import { defineStruct } from './struct.js';
+import { defineStruct } from '../struct.js';
 
-export const DxRootInfo = defineStruct(8, [
+export const DxRootInfo = defineStruct('dx_root_info', 8, [
   { name: 'reserved_zero', offset: 0, type: 'u32' },
   { name: 'hash_version', offset: 4, type: 'u8' },
   { name: 'info_length', offset: 5, type: 'u8' }, // 8
   { name: 'indirect_levels', offset: 6, type: 'u8' },
   { name: 'unused_flags', offset: 7, type: 'u8' },
-] as const);
+] as const, { wrap: true });
 
-export const DxCountLimit = defineStruct(8, [
+export const DxCountLimit = defineStruct('dx_countlimit', 8, [
   { name: 'limit', offset: 0, type: 'u16' },
   { name: 'count', offset: 2, type: 'u16' },
   { name: 'block', offset: 4, type: 'u32' }, // first child: its hash is implicitly the parent's lower bound
-] as const);
+] as const, { wrap: true });
 
-export const DxEntry = defineStruct(8, [
+export const DxEntry = defineStruct('dx_entry', 8, [
   { name: 'hash', offset: 0, type: 'u32' },
   { name: 'block', offset: 4, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
 /** "." (12 bytes) + ".." header (12) precede dx_root_info in block 0. */
 const ROOT_INFO_OFFSET = 24;

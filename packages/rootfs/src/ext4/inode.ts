@@ -2,9 +2,9 @@
 // classic inode, 32 the extra fields (i_extra_isize = 32) and the rest in-inode xattr space.
 import { crc32cU32, crc32cUpdate } from './crc32c.js';
 import { EXT4_EXTRA_ISIZE, EXT4_GOOD_OLD_INODE_SIZE, EXT4_INODE_SIZE } from './constants.js';
-import { defineStruct, hi32, lo32 } from './struct.js';
+import { defineStruct, hi32, lo32 } from '../struct.js';
 
-export const Inode = defineStruct(EXT4_INODE_SIZE, [
+export const Inode = defineStruct('ext4_inode', EXT4_INODE_SIZE, [
   { name: 'i_mode', offset: 0x00, type: 'u16' },
   { name: 'i_uid', offset: 0x02, type: 'u16' },
   { name: 'i_size_lo', offset: 0x04, type: 'u32' },
@@ -17,7 +17,7 @@ export const Inode = defineStruct(EXT4_INODE_SIZE, [
   { name: 'i_blocks_lo', offset: 0x1c, type: 'u32' }, // 512-byte units (no HUGE_FILE_FL)
   { name: 'i_flags', offset: 0x20, type: 'u32' },
   { name: 'l_i_version', offset: 0x24, type: 'u32' },
-  { name: 'i_block', offset: 0x28, type: 'bytes', length: 60 }, // extent root, fast symlink, or device number
+  { name: 'i_block', offset: 0x28, type: 'bytes', size: 60 }, // extent root, fast symlink, or device number
   { name: 'i_generation', offset: 0x64, type: 'u32' },
   { name: 'i_file_acl_lo', offset: 0x68, type: 'u32' }, // xattr block
   { name: 'i_size_high', offset: 0x6c, type: 'u32' },
@@ -35,7 +35,7 @@ export const Inode = defineStruct(EXT4_INODE_SIZE, [
   { name: 'i_crtime_extra', offset: 0x94, type: 'u32' },
   { name: 'i_version_hi', offset: 0x98, type: 'u32' },
   { name: 'i_projid', offset: 0x9c, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
 const CSUM_LO = 0x7c;
 const CSUM_HI = 0x82;

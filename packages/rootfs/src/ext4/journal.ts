@@ -2,9 +2,9 @@
 // inode 8, one contiguous run of blocks whose first block is a big-endian v2 superblock. s_start = 0
 // means "clean, nothing to replay", so the kernel mounts read-write without recovery.
 import { BLOCK_SIZE, JBD2_MAGIC_NUMBER, JBD2_MIN_JOURNAL_BLOCKS, JBD2_SUPERBLOCK_V2 } from './constants.js';
-import { defineStruct } from './struct.js';
+import { defineStruct } from '../struct.js';
 
-export const JournalSuperblock = defineStruct(1024, [
+export const JournalSuperblock = defineStruct('journal_superblock_t', 1024, [
   { name: 'h_magic', offset: 0x0, type: 'u32' },
   { name: 'h_blocktype', offset: 0x4, type: 'u32' },
   { name: 'h_sequence', offset: 0x8, type: 'u32' },
@@ -17,9 +17,9 @@ export const JournalSuperblock = defineStruct(1024, [
   { name: 's_feature_compat', offset: 0x24, type: 'u32' },
   { name: 's_feature_incompat', offset: 0x28, type: 'u32' },
   { name: 's_feature_ro_compat', offset: 0x2c, type: 'u32' },
-  { name: 's_uuid', offset: 0x30, type: 'bytes', length: 16 },
+  { name: 's_uuid', offset: 0x30, type: 'bytes', size: 16 },
   { name: 's_nr_users', offset: 0x40, type: 'u32' },
-] as const, true);
+] as const, { endian: 'be', wrap: true });
 
 /** Journal length for a filesystem of `blocks` blocks (ext2fs_default_journal_size, e2fsprogs lib/ext2fs/mkjournal.c). */
 export function defaultJournalBlocks(blocks: number): number {

@@ -28,7 +28,7 @@ import { type Identity, digestInputs, identity, parseUuid } from './identity.js'
 import type { InodeColumns } from './inode-table.js';
 import { type Node, type Prepared, prepare } from './prepare.js';
 import { Superblock } from './superblock.js';
-import { hi32, lo32 } from './struct.js';
+import { hi32, lo32 } from '../struct.js';
 
 export interface Ext4Options {
   /** Filesystem size in bytes (the stream is exactly this long), or 'fit' (default). */

@@ -1,9 +1,9 @@
 // struct ext4_super_block (fs/ext4/ext4.h; ext4 doc "Super Block"). 1024 bytes, little-endian.
 import { crc32cUpdate } from './crc32c.js';
 import { SUPERBLOCK_SIZE } from './constants.js';
-import { defineStruct } from './struct.js';
+import { defineStruct } from '../struct.js';
 
-export const Superblock = defineStruct(SUPERBLOCK_SIZE, [
+export const Superblock = defineStruct('ext4_super_block', SUPERBLOCK_SIZE, [
   { name: 's_inodes_count', offset: 0x00, type: 'u32' },
   { name: 's_blocks_count_lo', offset: 0x04, type: 'u32' },
   { name: 's_r_blocks_count_lo', offset: 0x08, type: 'u32' },
@@ -35,20 +35,20 @@ export const Superblock = defineStruct(SUPERBLOCK_SIZE, [
   { name: 's_feature_compat', offset: 0x5c, type: 'u32' },
   { name: 's_feature_incompat', offset: 0x60, type: 'u32' },
   { name: 's_feature_ro_compat', offset: 0x64, type: 'u32' },
-  { name: 's_uuid', offset: 0x68, type: 'bytes', length: 16 },
-  { name: 's_volume_name', offset: 0x78, type: 'bytes', length: 16 },
-  { name: 's_last_mounted', offset: 0x88, type: 'bytes', length: 64 },
+  { name: 's_uuid', offset: 0x68, type: 'bytes', size: 16 },
+  { name: 's_volume_name', offset: 0x78, type: 'bytes', size: 16 },
+  { name: 's_last_mounted', offset: 0x88, type: 'bytes', size: 64 },
   { name: 's_reserved_gdt_blocks', offset: 0xce, type: 'u16' },
-  { name: 's_journal_uuid', offset: 0xd0, type: 'bytes', length: 16 },
+  { name: 's_journal_uuid', offset: 0xd0, type: 'bytes', size: 16 },
   { name: 's_journal_inum', offset: 0xe0, type: 'u32' },
-  { name: 's_hash_seed', offset: 0xec, type: 'bytes', length: 16 },
+  { name: 's_hash_seed', offset: 0xec, type: 'bytes', size: 16 },
   { name: 's_def_hash_version', offset: 0xfc, type: 'u8' },
   { name: 's_jnl_backup_type', offset: 0xfd, type: 'u8' },
   { name: 's_desc_size', offset: 0xfe, type: 'u16' },
   { name: 's_default_mount_opts', offset: 0x100, type: 'u32' },
   { name: 's_first_meta_bg', offset: 0x104, type: 'u32' },
   { name: 's_mkfs_time', offset: 0x108, type: 'u32' },
-  { name: 's_jnl_blocks', offset: 0x10c, type: 'bytes', length: 68 }, // 17 x u32
+  { name: 's_jnl_blocks', offset: 0x10c, type: 'bytes', size: 68 }, // 17 x u32
   { name: 's_blocks_count_hi', offset: 0x150, type: 'u32' },
   { name: 's_r_blocks_count_hi', offset: 0x154, type: 'u32' },
   { name: 's_free_blocks_count_hi', offset: 0x158, type: 'u32' },
@@ -64,7 +64,7 @@ export const Superblock = defineStruct(SUPERBLOCK_SIZE, [
   { name: 's_mkfs_time_hi', offset: 0x276, type: 'u8' },
   { name: 's_lastcheck_hi', offset: 0x277, type: 'u8' },
   { name: 's_checksum', offset: 0x3fc, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
 /** Offset of s_checksum: the checksum covers every byte before it. */
 export const SB_CHECKSUM_OFFSET = 0x3fc;

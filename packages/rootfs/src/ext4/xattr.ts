@@ -9,24 +9,24 @@ import {
   EXT4_XATTR_INDEX_USER, EXT4_XATTR_MAGIC,
 } from './constants.js';
 import { INODE_XATTR_OFFSET } from './inode.js';
-import { defineStruct } from './struct.js';
+import { defineStruct } from '../struct.js';
 
-export const XattrEntry = defineStruct(EXT4_XATTR_ENTRY_HEADER, [
+export const XattrEntry = defineStruct('ext4_xattr_entry', EXT4_XATTR_ENTRY_HEADER, [
   { name: 'e_name_len', offset: 0, type: 'u8' },
   { name: 'e_name_index', offset: 1, type: 'u8' },
   { name: 'e_value_offs', offset: 2, type: 'u16' },
   { name: 'e_value_inum', offset: 4, type: 'u32' },
   { name: 'e_value_size', offset: 8, type: 'u32' },
   { name: 'e_hash', offset: 12, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
-export const XattrBlockHeader = defineStruct(EXT4_XATTR_BLOCK_HEADER, [
+export const XattrBlockHeader = defineStruct('ext4_xattr_header', EXT4_XATTR_BLOCK_HEADER, [
   { name: 'h_magic', offset: 0, type: 'u32' },
   { name: 'h_refcount', offset: 4, type: 'u32' },
   { name: 'h_blocks', offset: 8, type: 'u32' },
   { name: 'h_hash', offset: 12, type: 'u32' },
   { name: 'h_checksum', offset: 16, type: 'u32' },
-] as const);
+] as const, { wrap: true });
 
 /** Name prefixes and their e_name_index (fs/ext4/xattr.c ext4_xattr_handler_map). Longest first. */
 const PREFIXES: ReadonlyArray<[string, number]> = [
