@@ -2,7 +2,7 @@
 // The `mkimage` command: a thin yargs layer over the library API.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { reportError } from './errors.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<void> {
       if (err) throw err;
       throw Object.assign(new Error(msg), { code: 'E_USAGE' });
     });
-  for (const command of commands) cli = cli.command(command);
+  for (const command of await commandsFor(argv)) cli = cli.command(command);
   await cli.parseAsync();
 }
 

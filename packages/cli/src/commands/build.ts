@@ -8,8 +8,7 @@ import { build } from '../build/build.js';
 import { COMPRESSIONS, FORMATS, DEFAULT_KERNEL_PACKAGE, DEFAULT_SUITE, type BuildResult, type Compression, type Format } from '../build/options.js';
 import { splitWords } from '../init/shell.js';
 import { createReporter } from './progress.js';
-import { readSourceDateEpoch, userPath } from './common.js';
-import { parseSize } from './fs.js';
+import { parseSize, readSourceDateEpoch, userPath } from './common.js';
 
 interface BuildArgs {
   app: string;

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { ext4Chunks, treeFromDirectory, treeFromTar, writeAtomically, type FileTree } from '@mkimage/rootfs';
-import { readSourceDateEpoch, userPath } from './common.js';
+import { parseSize, readSourceDateEpoch, userPath } from './common.js';
 
 interface FsArgs {
   source: string;
@@ -17,18 +17,7 @@ interface FsArgs {
   'reserved-percent': number;
 }
 
-const usage = (message: string): Error => Object.assign(new Error(message), { code: 'E_USAGE' });
 
-/** "512M", "1G", "4096", "1.5GiB" or "fit" -> bytes (binary units: K = 1024). */
-export function parseSize(text: string): number | 'fit' {
-  if (text === 'fit') return 'fit';
-  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?$/.exec(text.trim());
-  if (!m) throw usage(`--size ${text}: give bytes, a size like 512M or 2G, or "fit"`);
-  const unit = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(bytes)) throw usage(`--size ${text} is too large`);
-  return bytes;
-}
 
 async function readTree(source: string): Promise<FileTree> {
   if (source === '-') return treeFromTar(process.stdin);
