@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { Cache, defaultCacheDir, discard } from './cache.js';
 import { extractDeb } from './deb/index.js';
 import { HashMismatchError, LockError, NotFoundError, OfflineMissError } from './errors.js';
-import { loadTrustedKeys, type TrustedKey } from './keys.js';
+import { trustAnchors, type TrustedKey } from './keys.js';
 import { readLockFile, writeLockFile, type LockEntry } from './lockfile.js';
 import type { PackageRecord } from './packages-index.js';
 import type { Release } from './release.js';
@@ -251,7 +251,7 @@ export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
   });
   const cacheDir = opts.cacheDir ?? defaultCacheDir(opts.env);
   const cache = new Cache(cacheDir);
-  const keys = await loadTrustedKeys(opts.trustedKeys);
+  const keys = await trustAnchors(opts.trustedKeys); // parsed (with openpgp) only when a signature needs checking
   const suites = opts.suites ?? defaultSuites(suite);
   const ctx: SuiteContext = {
     cache,

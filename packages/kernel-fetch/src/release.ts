@@ -1,6 +1,7 @@
 // InRelease: the clear-signed Release file of a suite (Debian wiki "DebianRepository/Format").
 // The signature is checked with openpgp against the trusted keys; only the signed text is parsed.
-import * as openpgp from 'openpgp';
+// openpgp is imported when a signature is checked (not at start-up: a warm run may never need it).
+import type * as openpgp from 'openpgp';
 import { parseDeb822 } from './deb822.js';
 import { ExpiredError, FormatError, SignatureError } from './errors.js';
 
@@ -35,7 +36,25 @@ export interface VerifyOptions {
 
 /** Verifies a clear-signed InRelease and parses its signed content. */
 export async function verifyInRelease(text: string, keys: openpgp.PublicKey[], opts: VerifyOptions): Promise<Release> {
+  return (await verifyInReleaseSignature(text, keys, opts)).release;
+}
+
+/** What a signature check established, enough to parse the same signed text again without openpgp. */
+export interface VerifiedRelease {
+  release: Release;
+  /** The signed text (what openpgp verified), as parsed into `release`. */
+  body: string;
+  /**
+   * When the newest-expiring key that made a good signature expires (null: never). A record of
+   * this verification is worth nothing past that instant.
+   */
+  keysExpire: Date | null;
+}
+
+/** Verifies a clear-signed InRelease, parses its signed content, and says until when the keys hold. */
+export async function verifyInReleaseSignature(text: string, keys: openpgp.PublicKey[], opts: VerifyOptions): Promise<VerifiedRelease> {
   const { file } = opts;
+  const openpgp = await import('openpgp');
   let message: openpgp.CleartextMessage;
   try {
     message = await openpgp.readCleartextMessage({ cleartextMessage: text });
@@ -46,7 +65,7 @@ export async function verifyInRelease(text: string, keys: openpgp.PublicKey[], o
   const now = opts.now ?? new Date();
   // Fast path: verify against the single trusted key of one signature (Ed25519 ones first, they are
   // cheapest); InRelease usually carries several signatures by trusted keys and one is enough.
-  const result = (await verifyCheapest(message, keys, now)) ?? (await openpgp.verify({ message, verificationKeys: keys, date: now, expectSigned: false }));
+  const result = (await verifyCheapest(openpgp, message, keys, now)) ?? (await openpgp.verify({ message, verificationKeys: keys, date: now, expectSigned: false }));
   const good: string[] = [];
   const unknown: string[] = [];
   const bad: string[] = [];
@@ -67,6 +86,35 @@ export async function verifyInRelease(text: string, keys: openpgp.PublicKey[], o
     throw new SignatureError(file, `signed only by keys that are not trusted (${unknown.join(', ')}); refusing it`, { unknown });
   }
   const body = String(result.data);
+  return { release: parseRelease(body, good, opts), body, keysExpire: await latestExpiry(keys, good) };
+}
+
+/**
+ * The latest instant until which one of the keys that made the good signatures `ids` stays valid
+ * (null: one never expires). A signing subkey counts with its own expiry and its primary key's.
+ * openpgp reports an invalid key as null: that, or no key found, gives the epoch (already over).
+ */
+async function latestExpiry(keys: openpgp.PublicKey[], ids: string[]): Promise<Date | null> {
+  const EXPIRED = new Date(0);
+  const asTime = (t: Date | number | null): number => (t === null ? 0 : t === Infinity ? Infinity : t instanceof Date ? t.getTime() : 0);
+  let latest = 0;
+  for (const key of keys) {
+    const primary = asTime(await key.getExpirationTime());
+    if (ids.includes(key.getKeyID().toHex())) latest = Math.max(latest, primary);
+    for (const sub of key.subkeys) {
+      if (ids.includes(sub.getKeyID().toHex())) latest = Math.max(latest, Math.min(primary, asTime(await sub.getExpirationTime())));
+    }
+  }
+  return latest === Infinity ? null : latest > 0 ? new Date(latest) : EXPIRED;
+}
+
+/**
+ * Parses the signed text of an InRelease (already verified, by `signedBy`) and checks it against
+ * the suite asked for and the clock: Suite/Codename, Date, Valid-Until, the SHA256 list.
+ */
+export function parseRelease(body: string, signedBy: string[], opts: VerifyOptions): Release {
+  const { file } = opts;
+  const now = opts.now ?? new Date();
   let paragraph;
   try {
     const paragraphs = parseDeb822(body);
@@ -101,7 +149,7 @@ export async function verifyInRelease(text: string, keys: openpgp.PublicKey[], o
     if (!m) throw new FormatError(file, `bad SHA256 line ${JSON.stringify(t.slice(0, 80))}`);
     files.set(m[3]!, { path: m[3]!, size: Number(m[2]), sha256: m[1]! });
   }
-  const release: Release = { suite, codename, date, files, signedBy: good };
+  const release: Release = { suite, codename, date, files, signedBy: [...signedBy] };
   if (validUntil) release.validUntil = validUntil;
   return release;
 }
@@ -116,7 +164,7 @@ type VerifyResult = Awaited<ReturnType<typeof openpgp.verify>>;
  * which a signature verifies; undefined when none does (the caller then verifies with every key to
  * report precisely why).
  */
-async function verifyCheapest(message: openpgp.CleartextMessage, keys: openpgp.PublicKey[], date: Date): Promise<VerifyResult | undefined> {
+async function verifyCheapest(openpgp: typeof import('openpgp'), message: openpgp.CleartextMessage, keys: openpgp.PublicKey[], date: Date): Promise<VerifyResult | undefined> {
   // `signature` is a documented field of CleartextMessage that the typings leave out.
   const { signature } = message as unknown as { signature: openpgp.Signature };
   const packets = [...signature.packets].sort(

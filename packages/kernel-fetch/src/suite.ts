@@ -5,18 +5,18 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
-import type * as openpgp from 'openpgp';
-import { Cache, discard } from './cache.js';
+import { Cache, discard, sha256Hex } from './cache.js';
 import { decompressIndex, type IndexCompression } from './decompress.js';
 import { FormatError, HashMismatchError, InternalError, NotFoundError, OfflineMissError } from './errors.js';
 import { CompactIndex, COMPACT_VERSION, encodeCompact, type PackageIndexView } from './compact-index.js';
 import { parsePackages, type PackageRecord } from './packages-index.js';
-import { verifyInRelease, type Release } from './release.js';
+import type { TrustAnchors } from './keys.js';
+import { parseRelease, verifyInReleaseSignature, type Release } from './release.js';
 import { fetchToFile, isMissing, mirrorUrl, type TransportOptions } from './transport.js';
 
 export interface SuiteContext {
   cache: Cache;
-  keys: openpgp.PublicKey[];
+  keys: TrustAnchors;
   offline: boolean;
   transport: TransportOptions;
   now?: Date;
@@ -31,6 +31,24 @@ export interface IndexFile {
   size: number;
   /** The cached, verified file. */
   path: string;
+}
+
+/**
+ * Beside a cached InRelease: the record of its signature check (see SuiteSource.loadRelease). Like
+ * every verified file in the cache, it is trusted as long as the cache directory is only ours.
+ */
+const VERIFIED_SUFFIX = '.verified.json';
+
+interface VerifiedRecord {
+  /** SHA256 of the InRelease bytes that verified. */
+  sha256: string;
+  /** TrustAnchors.digest of the keys it verified with. */
+  keys: string;
+  signedBy: string[];
+  /** ISO time after which the signing keys are expired (null: they never expire). */
+  keysExpire: string | null;
+  /** The signed text openpgp returned. */
+  body: string;
 }
 
 // Preferred order of index compressions: smallest download first.
@@ -76,10 +94,10 @@ export class SuiteSource {
   }
 
   private async loadRelease(): Promise<{ release: Release; commit: () => Promise<void> }> {
-    const { cache, keys, offline } = this.ctx;
+    const { cache, offline } = this.ctx;
     const url = this.distUrl('InRelease');
     const key = relative(cache.root, cache.releasePath(url));
-    const verify = (text: string): Promise<Release> => verifyInRelease(text, keys, { file: url, suite: this.suite, now: this.ctx.now });
+    const opts = { file: url, suite: this.suite, now: this.ctx.now };
     const readCached = async (rel: string): Promise<string | undefined> => {
       try {
         return await readFile(join(cache.root, rel), 'utf8');
@@ -87,11 +105,27 @@ export class SuiteSource {
         return undefined;
       }
     };
+    const [cachedText, record] = await Promise.all([readCached(key), readCached(`${key}${VERIFIED_SUFFIX}`)]);
+    // The signature check, or its record: the very same bytes (SHA256) already verified with the
+    // very same trust anchors by a key still valid now are not checked again; everything read from
+    // the signed text (suite, Date, Valid-Until, SHA256 list) is still checked on every run.
+    const verify = async (text: string): Promise<{ release: Release; record?: string }> => {
+      const sha256 = sha256Hex(text);
+      const known = this.verifiedRecord(record, sha256);
+      if (known) return { release: parseRelease(known.body, known.signedBy, opts) };
+      const v = await verifyInReleaseSignature(text, await this.ctx.keys.load(), opts);
+      const digest = this.ctx.keys.digest;
+      if (digest === undefined) return { release: v.release };
+      const rec: VerifiedRecord = { sha256, keys: digest, signedBy: v.release.signedBy, keysExpire: v.keysExpire?.toISOString() ?? null, body: v.body };
+      return { release: v.release, record: JSON.stringify(rec) };
+    };
     const noop = async (): Promise<void> => {};
-    const cachedText = await readCached(key);
+    const commitRecord = (rec: string | undefined) => async (): Promise<void> => {
+      if (rec !== undefined) await cache.writeAtomic(`${key}${VERIFIED_SUFFIX}`, rec);
+    };
     if (offline) {
       if (cachedText === undefined) throw new OfflineMissError(`${url}`, { suite: this.suite });
-      return { release: await verify(cachedText), commit: noop }; // re-verified every time: the cache is not a trust anchor
+      return { release: (await verify(cachedText)).release, commit: noop }; // nothing is written offline
     }
     // The freshness check: one conditional request; 304 means the cached copy is current.
     let lastModified: string | undefined;
@@ -116,20 +150,40 @@ export class SuiteSource {
         }
         throw err;
       }
-      if (res.notModified && cachedText !== undefined) return { release: await verify(cachedText), commit: noop };
+      if (res.notModified && cachedText !== undefined) {
+        const v = await verify(cachedText);
+        return { release: v.release, commit: commitRecord(v.record) };
+      }
       const text = await readFile(tmp, 'utf8');
-      const release = await verify(text);
+      const v = await verify(text);
       let committed = false;
       const commit = async (): Promise<void> => {
         if (committed) return;
         committed = true;
         if (text !== cachedText) await cache.writeAtomic(key, text);
         await cache.writeAtomic(`${key}.json`, JSON.stringify({ url, lastModified: res.lastModified }));
+        await commitRecord(v.record)();
       };
-      return { release, commit };
+      return { release: v.release, commit };
     } finally {
       await discard(tmp);
     }
+  }
+
+  /** The record of an earlier signature check of exactly these bytes, if it still stands. */
+  private verifiedRecord(text: string | undefined, sha256: string): VerifiedRecord | undefined {
+    const digest = this.ctx.keys.digest;
+    if (text === undefined || digest === undefined) return undefined;
+    let rec: VerifiedRecord;
+    try {
+      rec = JSON.parse(text) as VerifiedRecord;
+    } catch {
+      return undefined;
+    }
+    if (rec.sha256 !== sha256 || rec.keys !== digest || typeof rec.body !== 'string' || !Array.isArray(rec.signedBy) || !rec.signedBy.length) return undefined;
+    const now = (this.ctx.now ?? new Date()).getTime();
+    if (rec.keysExpire !== null && !(now < Date.parse(rec.keysExpire))) return undefined;
+    return rec;
   }
 
   /**

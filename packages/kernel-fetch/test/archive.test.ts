@@ -167,6 +167,39 @@ t.test('tampered InRelease text is refused', async (t) => {
   t.same(listTree(cache).filter((x) => x.startsWith('release/')), [], 'tampered InRelease not cached');
 });
 
+t.test('a recorded signature check stands only for the same bytes, the same keys and keys still valid', async (t) => {
+  const m = await freshMirror();
+  const cache = tempDir('cache');
+  await (await openArchive(opts(m, cache))).resolve(['app']);
+  const records = listTree(cache).filter((x) => x.endsWith('.InRelease.verified.json'));
+  t.equal(records.length, 3, 'one record per verified InRelease');
+  const recordPath = join(cache, records.find((r) => readFileSync(join(cache, r), 'utf8').includes('Suite: bookworm\\n'))!);
+  const record = JSON.parse(readFileSync(recordPath, 'utf8')) as { sha256: string; body: string; keysExpire: string | null };
+  const inRelease = recordPath.slice(0, -'.verified.json'.length);
+  t.equal(record.sha256, createHash('sha256').update(readFileSync(inRelease)).digest('hex'), 'keyed by the bytes verified');
+  const offline = async (): Promise<unknown> => (await openArchive(opts(m, cache, { offline: true }))).resolve(['app']);
+
+  // Used while it stands: a record saying something else about the same bytes is believed (which
+  // shows the signature was not checked again), and a record of expired keys is not.
+  const forged = { ...record, body: record.body.replace(/^(Suite|Codename): bookworm$/gm, '$1: sid') };
+  writeFileSync(recordPath, JSON.stringify(forged));
+  await t.rejects(offline(), { code: 'E_FORMAT', message: /is for suite sid, not bookworm/ });
+  writeFileSync(recordPath, JSON.stringify({ ...forged, keysExpire: new Date(Date.now() - 1000).toISOString() }));
+  await t.resolves(offline(), 'expired keys: the signature is checked again (and holds)');
+  writeFileSync(recordPath, JSON.stringify(record));
+
+  // Other bytes than the ones recorded are fully verified: in the cache, and from the mirror.
+  const good = readFileSync(inRelease, 'utf8');
+  writeFileSync(inRelease, good.replace('Label: Debian', 'Label: Debiam'));
+  await t.rejects(offline(), { code: 'E_SIGNATURE', message: /bad signature/ });
+  writeFileSync(inRelease, good);
+  const mirrorFile = join(m.root, 'dists/bookworm/InRelease');
+  writeFileSync(mirrorFile, readFileSync(mirrorFile, 'utf8').replace('Label: Debian', 'Label: Debiam'));
+  await t.rejects((await openArchive(opts(m, cache))).resolve(['app']), { code: 'E_SIGNATURE', message: /dists\/bookworm\/InRelease: bad signature/ });
+  t.equal(readFileSync(inRelease, 'utf8'), good, 'the refused InRelease did not replace the cached one');
+  t.same(JSON.parse(readFileSync(recordPath, 'utf8')), record, 'nor its record');
+});
+
 t.test('an InRelease signed only by an unknown key is refused; any trusted signature suffices', async (t) => {
   const m = await freshMirror(undefined, [stranger.privateKey]);
   await failsCleanly(t, m, (a) => a.resolve(['app']), { code: 'E_SIGNATURE', message: /InRelease: signed only by keys that are not trusted \([0-9a-f]{16}\)/ }, { strict: true });
