@@ -41,28 +41,35 @@ export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
   const roots = [...req.roots];
   let interpreter: LibraryPlan['interpreter'];
 
-  const lookupOnce = async (soname: string, neededBy: ElfInfo): Promise<string | undefined> => {
-    const origin = imagePathOf.get(neededBy.path);
-    const candidates = libraryCandidates(soname, neededBy, { imageDirOf: () => (origin === undefined ? undefined : imageDir(origin)) });
+  // Where a list of candidate paths leads depends only on the roots (and the unchanging files), so
+  // a search is done once per candidate list while the roots stay the same; every ELF of a JRE asks
+  // for libc.so.6 and friends again. A repeated search replays the same map updates, in order.
+  const searches = new Map<string, Promise<{ host: string; candidate: string; placed: boolean } | undefined>>();
+  const search = async (candidates: string[]): Promise<{ host: string; candidate: string; placed: boolean } | undefined> => {
     for (const candidate of candidates) {
       // Inside a placed tree (e.g. libjvm.so via the JRE's $ORIGIN RUNPATH): already in the image.
       const placed = req.placed.find((p) => candidate === p.imagePath || candidate.startsWith(p.imagePath + '/'));
       if (placed) {
         const host = join(placed.hostDir, candidate.slice(placed.imagePath.length));
-        if (await stat(host).then((s) => s.isFile(), () => false)) {
-          imagePathOf.set(host, candidate);
-          return host;
-        }
+        if (await stat(host).then((s) => s.isFile(), () => false)) return { host, candidate, placed: true };
         continue;
       }
       const host = await resolveInRoots(roots, candidate);
-      if (host !== undefined && (await lstat(host)).isFile()) {
-        files.set(candidate, host);
-        imagePathOf.set(host, candidate);
-        return host;
-      }
+      if (host !== undefined && (await lstat(host)).isFile()) return { host, candidate, placed: false };
     }
     return undefined;
+  };
+  const lookupOnce = async (soname: string, neededBy: ElfInfo): Promise<string | undefined> => {
+    const origin = imagePathOf.get(neededBy.path);
+    const candidates = libraryCandidates(soname, neededBy, { imageDirOf: () => (origin === undefined ? undefined : imageDir(origin)) });
+    const key = candidates.join('\0');
+    let found = searches.get(key);
+    if (!found) searches.set(key, (found = search(candidates)));
+    const r = await found;
+    if (!r) return undefined;
+    if (!r.placed) files.set(r.candidate, r.host);
+    imagePathOf.set(r.host, r.candidate);
+    return r.host;
   };
 
   // A library a placed tree ships under that name, wherever it sits: the JRE's launcher dlopen()s
@@ -81,6 +88,7 @@ export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
     const root = await req.provide(soname);
     if (root === undefined) return undefined;
     roots.push(root);
+    searches.clear(); // a new root can change where a search ends
     return lookupOnce(soname, neededBy);
   };
 
