@@ -17,7 +17,7 @@ import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime } from '../runtime/java.
 import { debianJdk, localJdk } from '../runtime/jdk.js';
 import { BuildError } from './errors.js';
 import { guidToBytes } from '@mkimage/disk';
-import { writeDiskImage } from './disk-image.js';
+import { compressDiskInitrd, rootPartUuid, writeDiskImage } from './disk-image.js';
 import { addBaseLayout, addInitStage } from './image-tree.js';
 import { addKernelModules, kernelFilesIn } from './kernel.js';
 import { planLibraries } from './libraries.js';
@@ -141,7 +141,38 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     command = [`/${appImagePath}`, ...(options.appArgs ?? [])];
   }
 
-  // 5. Shared libraries from Debian packages, as ld.so will look for them.
+  // 5. The init stage (the module list is final since step 3).
+  const busyboxPath = join(dirOf(busybox), 'bin/busybox');
+  const initOptions = {
+    busybox: { path: busyboxPath, size: (await stat(busyboxPath)).size },
+    modules, env, command, workdir: `/${IMAGE_APP_DIR}`,
+    hostnameBase: hostnameFrom(appName),
+    ...(user ? { user } : {}),
+  };
+  // The summary's overhead figure compresses the init stage once more: start it as soon as that
+  // tree is final, so it runs alongside what follows (compression works off the main thread).
+  let overhead: Promise<number> | undefined;
+  const measureOverhead = (t: FileTree): void => {
+    overhead = ownOverhead(t, compress);
+    overhead.catch(() => {}); // awaited at the end; an earlier failure must not leave it unhandled
+  };
+  // A disk's small initramfs needs only the init stage and the root's PARTUUID (from the content
+  // seed), so it is compressed now, alongside the library search, instead of at the write.
+  let seed: string | undefined;
+  let diskInitrd: { rootPartUuid: string; bytes: Promise<Uint8Array> } | undefined;
+  if (isDisk) {
+    seed = await contentSeed(appPath, [kernel.package, busybox, ...runtime, ...boot], options);
+    const partuuid = rootPartUuid(seed);
+    const partuuidBytesHex = Buffer.from(guidToBytes(partuuid)).toString('hex');
+    addInitStage(initTree, { ...initOptions, root: { partuuid, partuuidBytesHex, fstype: 'ext4' } });
+    initTree.setTimes(epoch);
+    measureOverhead(initTree);
+    const bytes = compressDiskInitrd(initTree, compress);
+    bytes.catch(() => {}); // awaited by the write
+    diskInitrd = { rootPartUuid: partuuid, bytes };
+  }
+
+  // 6. Shared libraries from Debian packages, as ld.so will look for them.
   await timer.run('libraries', async () => {
     const libs = await planLibraries({
       elfs, placed, roots: runtime.map(dirOf),
@@ -155,23 +186,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     }
   });
 
-  // 6. The init stage, last, so it sees the final module list.
-  const busyboxPath = join(dirOf(busybox), 'bin/busybox');
-  const initOptions = {
-    busybox: { path: busyboxPath, size: (await stat(busyboxPath)).size },
-    modules, env, command, workdir: `/${IMAGE_APP_DIR}`,
-    hostnameBase: hostnameFrom(appName),
-    ...(user ? { user } : {}),
-  };
   if (!isDisk) addInitStage(tree, initOptions);
   tree.setTimes(epoch);
-  // The summary's overhead figure compresses the init stage once more: start it as soon as that
-  // tree is final, so it runs alongside the write (compression works off the main thread).
-  let overhead: Promise<number> | undefined;
-  const measureOverhead = (t: FileTree): void => {
-    overhead = ownOverhead(t, compress);
-    overhead.catch(() => {}); // awaited below; a failed write must not leave it unhandled
-  };
   if (!isDisk) measureOverhead(tree);
 
   // 7. Output, all or nothing.
@@ -197,18 +213,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const fileOf = (name: string, rel: string): string => join(dirOf(boot.find((b) => b.name === name)!), rel);
       const disk = await writeDiskImage(output, format, {
         root: tree,
-        initramfs: (partuuid) => {
-          const partuuidBytesHex = Buffer.from(guidToBytes(partuuid)).toString('hex');
-          addInitStage(initTree, { ...initOptions, root: { partuuid, partuuidBytesHex, fstype: 'ext4' } });
-          initTree.setTimes(epoch);
-          measureOverhead(initTree);
-          return initTree;
-        },
+        initrd: diskInitrd!,
         vmlinuz,
         efiStub: fileOf('systemd-boot-efi', EFI_STUB),
         syslinux: { installer: fileOf('syslinux', 'usr/bin/syslinux'), gptmbr: fileOf('syslinux', 'usr/lib/SYSLINUX/gptmbr.bin') },
         cmdline, osRelease: osRelease(appName, kernel.release), compress, epoch,
-        seed: await contentSeed(appPath, [kernel.package, busybox, ...runtime, ...boot], options),
+        seed: seed!,
         ...(options.sizeBytes !== undefined ? { sizeBytes: options.sizeBytes } : {}),
         label: hostnameFrom(appName),
       });

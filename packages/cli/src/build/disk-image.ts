@@ -15,13 +15,17 @@ import {
   extractSyslinux, emitVhdFixed, fromOffsetChunks, planDisk, planFat, planUki, qcow2, ukiSections, writeImage,
   type DiskOptions, type PartitionSpec,
 } from '@mkimage/disk';
+import { BuildError } from './errors.js';
 import type { Format } from './options.js';
 
 export interface DiskParts {
   /** The root file system tree (no init stage). */
   root: FileTree;
-  /** Builds the initramfs tree once the root's PARTUUID is known. */
-  initramfs: (rootPartUuid: string) => FileTree;
+  /**
+   * The small initramfs (init stage + modules), compressed, made for the root partition's PARTUUID
+   * `rootPartUuid(seed)`. A promise, so the caller can start it early and let it run alongside.
+   */
+  initrd: { rootPartUuid: string; bytes: Uint8Array | Promise<Uint8Array> };
   vmlinuz: string;
   /** linuxx64.efi.stub from Debian's systemd-boot-efi. */
   efiStub: string;
@@ -51,6 +55,20 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/**
+ * The root partition's PARTUUID for a content seed. It derives from the seed and the partition's
+ * type and place alone, not from any size, so it is known before the trees are complete.
+ */
+export function rootPartUuid(seed: string): string {
+  const part = (name: string, typeGuid: string): PartitionSpec => ({ name, typeGuid, size: 1 << 20 });
+  return planDisk({ seed, partitions: [part('ESP', ESP_TYPE_GUID), part('root', LINUX_ROOT_X86_64_TYPE_GUID)] }).partitions[1]!.partUuid.toLowerCase();
+}
+
+/** The compressed initramfs of a disk (a megabyte or so; held in memory). */
+export function compressDiskInitrd(tree: FileTree, compress: Compression): Promise<Buffer> {
+  return collect(compressInitramfs(cpioStream(tree), compress));
+}
+
 export async function writeDiskImage(output: string, format: Extract<Format, 'raw' | 'qcow2' | 'vhd'>, p: DiskParts): Promise<DiskResult> {
   // Root file system, planned from sizes (its UUID and hash seed derive from its content). With
   // --size it is planned again below to fill the root partition.
@@ -60,10 +78,11 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
     content: () => fromOffsetChunks(emitExt4Chunks(ext4)),
   });
   const layout = (esp: PartitionSpec): DiskOptions => ({ seed: p.seed, partitions: [esp, rootSpec()] });
-  const rootPartUuid = planDisk(layout({ name: 'ESP', typeGuid: ESP_TYPE_GUID, size: 1 << 20 })).partitions[1]!.partUuid.toLowerCase();
-
-  // The small initramfs: init stage + modules, a megabyte or so; held in memory.
-  const initrd = await collect(compressInitramfs(cpioStream(p.initramfs(rootPartUuid)), p.compress));
+  const rootUuid = planDisk(layout({ name: 'ESP', typeGuid: ESP_TYPE_GUID, size: 1 << 20 })).partitions[1]!.partUuid.toLowerCase();
+  if (rootUuid !== p.initrd.rootPartUuid) {
+    throw new BuildError('E_INTERNAL', `the initramfs was made for root PARTUUID ${p.initrd.rootPartUuid}, but the disk's root is ${rootUuid}`);
+  }
+  const initrd = await p.initrd.bytes;
 
   // UEFI: the Unified Kernel Image.
   const uki = planUki({
