@@ -7,6 +7,7 @@
 //   then:     virtual-name \t offset of the providing record's line \t provided version (may be empty),
 //             sorted by virtual name, in record order within one name
 // Offsets count UTF-16 code units of the whole text (what JavaScript string indexes use).
+import { isAscii } from 'node:buffer';
 import type { PackageRecord } from './packages-index.js';
 import { parseRelations } from './relation.js';
 
@@ -46,20 +47,51 @@ export function encodeCompact(records: PackageRecord[], sha256: string): string 
   return header(offset) + lines.join('') + provides.map((p) => p.line).join('');
 }
 
+/**
+ * The few string operations the index needs, over a JS string or over ASCII bytes as read from the
+ * cache (offsets are the same for ASCII; bytes are never decoded as a whole, only the slices asked for).
+ */
+interface IndexText {
+  readonly length: number;
+  /** Offset of `ch` (one ASCII character) at or after `from`, -1 when none. */
+  indexOf(ch: string, from: number): number;
+  /** Offset of `ch` at or before `from` (>= 0), -1 when none. */
+  lastIndexOf(ch: string, from: number): number;
+  slice(start: number, end: number): string;
+  charAt(at: number): string;
+}
+
+function asciiBytesText(bytes: Buffer): IndexText {
+  return {
+    length: bytes.length,
+    indexOf: (ch, from) => bytes.indexOf(ch.charCodeAt(0), from),
+    lastIndexOf: (ch, from) => (from < 0 ? -1 : bytes.lastIndexOf(ch.charCodeAt(0), from)),
+    slice: (start, end) => bytes.toString('latin1', start, end),
+    charAt: (at) => (at >= 0 && at < bytes.length ? String.fromCharCode(bytes[at]!) : ''),
+  };
+}
+
 /** A lazily decoded compact index. */
 export class CompactIndex implements PackageIndexView {
   private readonly decoded = new Map<number, PackageRecord>();
 
   private constructor(
-    private readonly text: string,
+    private readonly text: IndexText,
     private readonly recordsStart: number,
     private readonly recordsEnd: number,
     readonly size: number,
   ) {}
 
-  /** Reads the header; undefined when the text is not this format and version or not for `sha256`. */
-  static load(text: string, sha256: string): CompactIndex | undefined {
-    const nl = text.indexOf('\n');
+  /**
+   * Reads the header; undefined when the text is not this format and version or not for `sha256`.
+   * Bytes must be ASCII (what encodeCompact writes for Debian's ASCII indexes); decode anything else
+   * to a string first.
+   */
+  static load(source: string | Buffer, sha256: string): CompactIndex | undefined {
+    if (typeof source !== 'string' && !isAscii(source)) return undefined;
+    const text: IndexText = typeof source === 'string' ? source : asciiBytesText(source);
+    const nl = text.indexOf('\n', 0);
+    if (nl < 0) return undefined;
     let header: { format?: string; version?: number; sha256?: string; records?: number; recordsEnd?: string };
     try {
       header = JSON.parse(text.slice(0, nl)) as typeof header;
@@ -68,8 +100,8 @@ export class CompactIndex implements PackageIndexView {
     }
     if (header.format !== COMPACT_FORMAT || header.version !== COMPACT_VERSION || header.sha256 !== sha256) return undefined;
     const end = Number(header.recordsEnd);
-    if (!(end >= nl + 1 && end <= text.length) || (end > nl + 1 && text[end - 1] !== '\n')) return undefined;
-    if (text.length > end && text[text.length - 1] !== '\n') return undefined;
+    if (!(end >= nl + 1 && end <= text.length) || (end > nl + 1 && text.charAt(end - 1) !== '\n')) return undefined;
+    if (text.length > end && text.charAt(text.length - 1) !== '\n') return undefined;
     return new CompactIndex(text, nl + 1, end, header.records ?? 0);
   }
 

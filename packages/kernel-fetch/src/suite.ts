@@ -254,7 +254,7 @@ export class SuiteSource {
     const f = await this.indexFile(`${component}/binary-amd64/Packages`);
     const { cache } = this.ctx;
     try {
-      const idx = CompactIndex.load(decodeText(await readFile(cache.parsedPath(f.sha256, COMPACT_VERSION))), f.sha256);
+      const idx = CompactIndex.load(asciiOrText(await readFile(cache.parsedPath(f.sha256, COMPACT_VERSION))), f.sha256);
       if (idx) return idx;
     } catch {
       /* not parsed yet: parse the verified index below */
@@ -273,7 +273,7 @@ export class SuiteSource {
   }
 }
 
-/** UTF-8 text; ASCII (every Debian index seen so far) decodes as latin1, which skips validation. */
-function decodeText(bytes: Buffer): string {
-  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+/** ASCII bytes as they are (every Debian index seen so far: searched without decoding it whole), else UTF-8 text. */
+function asciiOrText(bytes: Buffer): Buffer | string {
+  return isAscii(bytes) ? bytes : bytes.toString('utf8');
 }
