@@ -1,6 +1,7 @@
 // The same signed fixture mirror served over HTTP by a local server: percent-encoded pool paths,
 // conditional InRelease requests, retries of transient failures, and truncated transfers.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,13 +14,15 @@ const m = await writeMirror(tempDir('mirror'), standardSuites(), [key.privateKey
 const seen: { path: string; status: number }[] = [];
 /**
  * Paths that fail: 'truncate' sends half the body then drops the connection; 'stall' sends half and
- * then nothing; a number is a status to answer once.
+ * then nothing; 'redirect' answers 302 to the same file under /moved; 'gzip' sends it gzip-encoded;
+ * a number is a status to answer once.
  */
-const faults = new Map<string, 'truncate' | 'stall' | number>();
+const faults = new Map<string, 'truncate' | 'stall' | 'redirect' | 'gzip' | number>();
 const stalled: import('node:http').ServerResponse[] = [];
 
 const server: Server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+  const asked = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+  const path = asked.startsWith('/moved/') ? asked.slice('/moved'.length) : asked;
   const file = join(m.root, path);
   const fault = faults.get(path);
   const reply = (status: number): void => {
@@ -30,15 +33,25 @@ const server: Server = createServer((req, res) => {
     faults.delete(path);
     return reply(fault);
   }
+  if (fault === 'redirect' && asked === path) {
+    seen.push({ path, status: 302 });
+    res.writeHead(302, { location: `/moved${req.url}` }).end();
+    return;
+  }
   if (!existsSync(file) || !statSync(file).isFile()) return reply(404);
   const st = statSync(file);
   const lastModified = st.mtime.toUTCString();
   if (req.headers['if-modified-since'] === lastModified) return reply(304);
   seen.push({ path, status: 200 });
-  res.writeHead(200, { 'content-length': st.size, 'last-modified': lastModified });
+  if (fault !== 'gzip') res.writeHead(200, { 'content-length': st.size, 'last-modified': lastModified });
   if (fault === 'stall') {
     stalled.push(res);
     createReadStream(file, { start: 0, end: Math.floor(st.size / 2) }).on('data', (c) => res.write(c));
+    return;
+  }
+  if (fault === 'gzip') {
+    res.writeHead(200, { 'content-encoding': 'gzip', 'last-modified': lastModified });
+    res.end(gzipSync(readFileSync(file)));
     return;
   }
   if (fault === 'truncate') {
@@ -67,6 +80,18 @@ t.test('over http: "+" in pool paths, conditional InRelease on a warm run', asyn
   const b = await openArchive(opts(cache));
   await b.download((await b.resolve(['busybox-static']))[0]!);
   t.same(seen.map((s) => `${s.status} ${s.path}`).sort(), ['304 /dists/bookworm-security/InRelease', '304 /dists/bookworm-updates/InRelease', '304 /dists/bookworm/InRelease']);
+});
+
+t.test('redirects are followed and a Content-Encoding is undone before the hash check', async (t) => {
+  faults.set('/dists/bookworm/InRelease', 'redirect');
+  const packages = ['xz', 'gz'].map((x) => `dists/bookworm/main/binary-amd64/Packages.${x}`).find((f) => existsSync(join(m.root, f)));
+  t.ok(packages, 'the fixture lists a compressed Packages');
+  faults.set(`/${packages}`, 'gzip');
+  seen.length = 0;
+  const a = await openArchive(opts(tempDir('cache')));
+  t.ok((await a.resolve(['busybox-static'])).length);
+  t.ok(seen.some((s) => s.status === 302 && s.path === '/dists/bookworm/InRelease'), 'the redirect was taken');
+  faults.clear();
 });
 
 t.test('transient errors are retried', async (t) => {
