@@ -6,6 +6,7 @@
 //   sha256/<2 hex>/<64 hex>        verified files (.deb, Packages.xz, Contents-amd64.gz, ...)
 //   parsed/<64 hex>.v<N>.tsv       a parsed Packages index (compact-index.ts), keyed by the SHA256 of the verified index
 //   release/<64 hex>.InRelease     the last verified InRelease of a (mirror, suite), keyed by the URL hash
+//   release/<64 hex>.InRelease.verified.json   the record of its signature check (suite.ts)
 //   unpacked/<64 hex>/             a .deb extracted once, keyed by the .deb's SHA256
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
