@@ -113,7 +113,7 @@ t.test('qcow2 and vhd containers hold the same disk as the raw image', { skip },
   }
 });
 
-t.test('bad inputs for a disk: too big for --size, unwritable output', { skip }, async (t) => {
+t.test('bad inputs for a disk: too big for --size, unwritable output, a missing EFI stub package', { skip }, async (t) => {
   const { dir, cleanup } = await tempDir('mkimage-disk-bad-');
   t.teardown(cleanup);
   const jar = await helloJar();
@@ -123,6 +123,10 @@ t.test('bad inputs for a disk: too big for --size, unwritable output', { skip },
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
   await t.rejects(build({ app: jar, output: join(file, 'app.img'), lockFile: join(dir, 'l') }), { code: 'E_OUTPUT' });
+  const noStub = join(dir, 'nostub.img');
+  await t.rejects(build({ app: jar, output: noStub, efiStubPackage: 'systemd-boot-efi-not-in-debian', lockFile: join(dir, 'l') }),
+    { code: 'E_NOT_FOUND', message: /systemd-boot-efi-not-in-debian/ });
+  t.notOk(existsSync(noStub), 'nothing at the output');
 });
 
 t.test('a dynamically linked ELF app (Debian\'s webfsd) gets a disk image that boots', { skip }, async (t) => {

@@ -22,7 +22,7 @@ import { addBaseLayout, addInitStage } from './image-tree.js';
 import { addKernelModules, kernelFilesIn } from './kernel.js';
 import { planLibraries } from './libraries.js';
 import {
-  APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS, DISK_PACKAGES,
+  APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS, EFI_STUB_PACKAGE, SYSLINUX_PACKAGE,
   formatFromOutput, type BuildEvent, type BuildOptions, type BuildPart, type BuildResult,
 } from './options.js';
 import { StepTimer } from './timer.js';
@@ -80,6 +80,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     throw new BuildError('E_NO_JDK', `no default OpenJDK known for suite ${suite}; pass --jdk PATH to a local JDK, or use --suite bookworm|trixie`);
   }
   const isDisk = format === 'raw' || format === 'qcow2' || format === 'vhd';
+  const efiStubPackage = options.efiStubPackage ?? EFI_STUB_PACKAGE;
   const { kernel, busybox, runtime, boot } = await timer.run('resolve', async () => {
     const kernel = await resolveKernel(archive, { flavour });
     const [busybox] = await archive.resolve(['busybox-static']);
@@ -87,7 +88,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     // the same packages. An ELF app starts from glibc; other libraries come via Contents.
     const runtimeNames = app.kind === 'jar' ? [...(jdk?.packages ?? []), ...JDK_TOOL_LIBRARIES] : ['libc6', 'libgcc-s1'];
     const runtime = await archive.resolve(runtimeNames);
-    const boot = isDisk ? await archive.resolve(DISK_PACKAGES) : [];
+    const boot = isDisk ? await archive.resolve([efiStubPackage, SYSLINUX_PACKAGE]) : [];
     return { kernel, busybox: busybox!, runtime, boot };
   });
 
@@ -215,8 +216,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         root: tree,
         initrd: diskInitrd!,
         vmlinuz,
-        efiStub: fileOf('systemd-boot-efi', EFI_STUB),
-        syslinux: { installer: fileOf('syslinux', 'usr/bin/syslinux'), gptmbr: fileOf('syslinux', 'usr/lib/SYSLINUX/gptmbr.bin') },
+        efiStub: fileOf(efiStubPackage, EFI_STUB),
+        syslinux: { installer: fileOf(SYSLINUX_PACKAGE, 'usr/bin/syslinux'), gptmbr: fileOf(SYSLINUX_PACKAGE, 'usr/lib/SYSLINUX/gptmbr.bin') },
         cmdline, osRelease: osRelease(appName, kernel.release), compress, epoch,
         seed: seed!,
         ...(options.sizeBytes !== undefined ? { sizeBytes: options.sizeBytes } : {}),

@@ -8,7 +8,8 @@ export type Format = (typeof FORMATS)[number];
 export const IMPLEMENTED_FORMATS: readonly Format[] = ['initramfs', 'raw', 'ext4', 'qcow2', 'vhd'];
 
 /** Debian packages a bootable disk needs: the UKI stub and syslinux (installer + gptmbr.bin). */
-export const DISK_PACKAGES = ['systemd-boot-efi', 'syslinux'];
+export const EFI_STUB_PACKAGE = 'systemd-boot-efi';
+export const SYSLINUX_PACKAGE = 'syslinux';
 
 /** The format an output name implies: .img/.raw (or - for stdout) raw, .qcow2, .vhd, .ext4; else an initramfs directory. */
 export function formatFromOutput(output: string): Format {
@@ -56,6 +57,8 @@ export interface BuildOptions {
   /** mkimage.lock to pin package versions (default: beside the app). */
   lockFile?: string;
   updateLock?: boolean;
+  /** Debian package with the UKI's EFI stub (usr/lib/systemd/boot/efi/linuxx64.efi.stub); default systemd-boot-efi. */
+  efiStubPackage?: string;
   /** Kernel package (default linux-image-cloud-amd64). */
   kernelPackage?: string;
   /** Extra kernel modules to load at boot (their dependencies are added). */
