@@ -7,20 +7,13 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { formatParagraph, parseDeb822 } from './deb822.js';
 import { LockError } from './errors.js';
+import type { PackageRecord } from './packages-index.js';
 
 export const LOCK_FILE_NAME = 'mkimage.lock';
 
-export interface LockEntry {
-  name: string;
-  version: string;
-  arch: string;
+/** A pinned package: its index record plus the suite it came from. */
+export interface LockEntry extends PackageRecord {
   suite: string;
-  filename: string;
-  size: number;
-  sha256: string;
-  depends?: string;
-  preDepends?: string;
-  provides?: string;
 }
 
 // Field table: lock field name <-> entry key, in file order; drives both format and parse.
