@@ -1,6 +1,6 @@
 // The tar members of a .deb (control.tar, data.tar) read through tar-stream, as plain entry records.
 import { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
+import type tarStreamTypes from 'tar-stream';
 import { DebFormatError, DebUnsafePathError } from './errors.js';
 import { normalizeDebPath } from './paths.js';
 
@@ -53,6 +53,8 @@ function paxNumber(pax: Record<string, string> | null | undefined, key: string):
  * throw DebUnsafePathError before any consumer sees the entry.
  */
 export async function* readTarEntries(input: AsyncIterable<Uint8Array>, deb: string, member: string): AsyncGenerator<DebEntry> {
+  // Loaded on first use: a warm build unpacks nothing, and start-up time counts.
+  const tarStream: typeof tarStreamTypes = (await import('tar-stream')).default;
   const extract = tarStream.extract();
   const source = Readable.from(input, { objectMode: false });
   let sourceError: unknown;

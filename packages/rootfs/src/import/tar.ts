@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import { FileTree, normalizePath, type Meta } from '../tree.js';
 import { ImportError } from './errors.js';
 
@@ -92,7 +92,9 @@ export async function treeFromTar(input: AsyncIterable<Uint8Array> | Readable, o
       yield chunk;
     }
   })();
-  const extract = tar.extract();
+  // Loaded on first use: most builds never read a tar, and start-up time counts.
+  const { extract: tarExtract } = await import('tar-stream');
+  const extract = tarExtract();
   const feeding = pipeline(Readable.from(counted), extract);
   feeding.catch(() => undefined); // surfaced through the iterator below
   const fail = (err: unknown): never => {
