@@ -1,6 +1,6 @@
 // Writing an image: to a file (sparse: zero runs become holes, temp file then rename so nothing
 // half-written is left at the path) or to a stream such as stdout (every byte written, no seeking).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -15,6 +15,8 @@ export interface WriteResult {
   bytes: number;
   /** Bytes skipped as holes (not written). */
   holeBytes: number;
+  /** Hex SHA-256 of everything written, holes included: the image's identity. */
+  sha256: string;
 }
 
 export interface WriteImageOptions {
@@ -43,8 +45,10 @@ function hint(reason: string): string {
 
 export async function writeStream(out: Writable, chunks: AsyncIterable<Uint8Array>): Promise<WriteResult> {
   let bytes = 0;
+  const hash = createHash('sha256');
   for await (const c of chunks) {
     bytes += c.length;
+    hash.update(c);
     if (!out.write(c)) await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => { out.off('error', onError); resolve(); };
       const onError = (e: Error): void => { out.off('drain', onDrain); reject(e); };
@@ -52,7 +56,7 @@ export async function writeStream(out: Writable, chunks: AsyncIterable<Uint8Arra
       out.once('error', onError);
     });
   }
-  return { bytes, holeBytes: 0 };
+  return { bytes, holeBytes: 0, sha256: hash.digest('hex') };
 }
 
 async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, o: WriteImageOptions): Promise<WriteResult> {
@@ -70,8 +74,10 @@ async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, 
   }
   let pos = 0;
   let holeBytes = 0;
+  const hash = createHash('sha256');
   try {
     for await (const c of chunks) {
+      hash.update(c);
       if (sparse && isZeroChunk(c)) {
         pos += c.length;
         holeBytes += c.length;
@@ -104,7 +110,7 @@ async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, 
     await fh.close();
     fh = undefined;
     await rename(tmp, path);
-    return { bytes: pos, holeBytes };
+    return { bytes: pos, holeBytes, sha256: hash.digest('hex') };
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);

@@ -10,13 +10,13 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
-import { FileTree, atomicDirectory, compressInitramfs, cpioStream, ext4Chunks, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
+import { FileTree, atomicDirectory, compressInitramfs, cpioStream, ext4SparseChunks, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
 import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
 import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime } from '../runtime/java.js';
 import { debianJdk, localJdk } from '../runtime/jdk.js';
 import { BuildError } from './errors.js';
-import { guidToBytes } from '@mkimage/disk';
+import { fromOffsetChunks, guidToBytes, writeImage } from '@mkimage/disk';
 import { compressDiskInitrd, rootPartUuid, writeDiskImage } from './disk-image.js';
 import { addBaseLayout, addInitStage } from './image-tree.js';
 import { addKernelModules, kernelFilesIn } from './kernel.js';
@@ -208,7 +208,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         );
       });
     } else if (format === 'ext4') {
-      const written = await writeAtomically(output, ext4Chunks(tree, { epoch, label: 'root', size: 'fit' }));
+      const written = await writeImage(output, fromOffsetChunks(ext4SparseChunks(tree, { epoch, label: 'root', size: 'fit' })));
       parts.push({ name: basename(output), path: output, bytes: written.bytes, sha256: written.sha256, detail: 'ext4 root file system' });
     } else {
       const fileOf = (name: string, rel: string): string => join(dirOf(boot.find((b) => b.name === name)!), rel);
@@ -236,7 +236,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     ? parts[0]!.sha256!
     : createHash('sha256').update(parts.map((p) => `${p.sha256}  ${p.name}\n`).join('')).digest('hex');
   return {
-    output, format, digest, parts, partitions, contents: summarizeTree(isDisk ? mergedView(tree, initTree) : tree),
+    output, format, digest, parts, partitions, contents: summarizeTree(isDisk ? [tree, initTree] : [tree]),
     overheadBytes: await (overhead ?? ownOverhead(isDisk ? initTree : tree, compress)), timings: timer.timings, packages,
     kernelRelease: kernel.release, cmdline,
   };
@@ -258,12 +258,6 @@ async function contentSeed(app: string, pkgs: ResolvedPackage[], options: BuildO
   return h.digest('hex');
 }
 
-/** Entries of both trees, for the summary of a disk image. */
-function mergedView(root: FileTree, init: FileTree): FileTree {
-  const merged = new FileTree();
-  for (const e of [...root.entries(), ...init.entries()]) if (e.path !== '') merged.add(e);
-  return merged;
-}
 
 async function javaRuntime(
   app: Extract<DetectedApp, { kind: 'jar' }>, options: BuildOptions, archive: Archive,

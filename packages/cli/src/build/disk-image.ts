@@ -7,13 +7,12 @@
 //
 // The small initramfs (init stage + modules) finds the root by PARTUUID, which is derived from the
 // content seed, so it is known before any size is.
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { FileTree, compressInitramfs, cpioStream, emitExt4Chunks, planExt4, type Compression } from '@mkimage/rootfs';
 import {
   ESP_TYPE_GUID, GPT_ATTR_LEGACY_BIOS_BOOTABLE, LINUX_ROOT_X86_64_TYPE_GUID, addSyslinux, emitDisk, emitFat, emitUki,
   extractSyslinux, emitVhdFixed, fromOffsetChunks, planDisk, planFat, planUki, qcow2, ukiSections, writeImage,
-  type DiskOptions, type PartitionSpec,
+  type DiskOptions, type PartitionSpec, type WriteResult,
 } from '@mkimage/disk';
 import { BuildError } from './errors.js';
 import type { Format } from './options.js';
@@ -116,14 +115,9 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
   }
   const disk = p.sizeBytes === undefined ? fit : planDisk({ ...layout(espSpec), bootCode, sizeBytes: p.sizeBytes });
 
-  const hash = createHash('sha256');
-  const hashed = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const c of chunks) { hash.update(c); yield c; }
-  };
-  const result = format === 'raw'
-    ? await writeImage(output, hashed(emitDisk(disk)))
-    : await writeContainer(output, format, disk.sizeBytes, () => emitDisk(disk), hashed);
-  const written = { bytes: result.bytes, sha256: hash.digest('hex') };
+  const written = format === 'raw'
+    ? await writeImage(output, emitDisk(disk))
+    : await writeContainer(output, format, disk.sizeBytes, () => emitDisk(disk));
   return {
     ...written,
     initrdBytes: initrd.length,
@@ -134,12 +128,10 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
   };
 }
 
-type Tap = (chunks: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
-
-async function writeContainer(output: string, format: 'qcow2' | 'vhd', size: number, open: () => AsyncIterable<Uint8Array>, tap: Tap): Promise<{ bytes: number }> {
+async function writeContainer(output: string, format: 'qcow2' | 'vhd', size: number, open: () => AsyncIterable<Uint8Array>): Promise<WriteResult> {
   if (format === 'qcow2') {
     const { chunks } = await qcow2({ size, open });
-    return writeImage(output, tap(chunks), { sparse: false });
+    return writeImage(output, chunks, { sparse: false });
   }
-  return writeImage(output, tap(emitVhdFixed({ size, open })));
+  return writeImage(output, emitVhdFixed({ size, open }));
 }

@@ -19,9 +19,10 @@ function groupOf(path: string): string {
   return GROUPS.find(([, match]) => match(path))![0];
 }
 
-export function summarizeTree(tree: FileTree): Array<{ group: string; bytes: number; files: number }> {
+/** Sizes by group over the trees of an image (one for an initramfs; root + initramfs for a disk). */
+export function summarizeTree(trees: readonly FileTree[]): Array<{ group: string; bytes: number; files: number }> {
   const totals = new Map<string, { bytes: number; files: number }>(GROUPS.map(([g]) => [g, { bytes: 0, files: 0 }]));
-  for (const e of tree.entries()) {
+  for (const e of trees.flatMap((t) => t.entries().filter((x) => x.path !== ''))) {
     const t = totals.get(groupOf(e.path))!;
     t.files++;
     if (e.type === 'file') t.bytes += e.size;

@@ -3,7 +3,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { ext4Chunks, treeFromDirectory, treeFromTar, writeAtomically, type FileTree } from '@mkimage/rootfs';
+import { fromOffsetChunks, writeImage } from '@mkimage/disk';
+import { ext4SparseChunks, treeFromDirectory, treeFromTar, type FileTree } from '@mkimage/rootfs';
 import { parseSize, readSourceDateEpoch, userPath } from './common.js';
 
 interface FsArgs {
@@ -48,12 +49,13 @@ export const fsCommand: CommandModule<object, FsArgs> = {
     const tree = await readTree(argv.source === '' ? '-' : argv.source);
     // SOURCE_DATE_EPOCH also clamps newer file times, as mksquashfs does.
     if (process.env.SOURCE_DATE_EPOCH) tree.clampTimes(epoch);
-    const result = await writeAtomically(userPath(argv.output), ext4Chunks(tree, {
+    // Through the sparse image writer: the file system's free space and file holes stay holes.
+    const result = await writeImage(userPath(argv.output), fromOffsetChunks(ext4SparseChunks(tree, {
       size, epoch, journal: argv.journal, reservedBlocksPercent: argv['reserved-percent'],
       ...(argv.label !== undefined ? { label: argv.label } : {}),
       ...(argv.uuid !== undefined ? { uuid: argv.uuid } : {}),
       ...(argv['inode-ratio'] !== undefined ? { inodeRatio: argv['inode-ratio'] } : {}),
-    }));
+    })));
     if (argv.output !== '-') process.stderr.write(`mkimage: wrote ${argv.output}: ext4, ${result.bytes} bytes, ${tree.size} entries, sha256 ${result.sha256}\n`);
   },
 };

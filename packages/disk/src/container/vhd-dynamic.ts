@@ -3,10 +3,10 @@
 // data (each a sector bitmap + the block), then the footer. Two passes over the raw stream, as qcow2.
 import { createHash } from 'node:crypto';
 import { exactly, zeros } from '../chunks.js';
-import { ContentSizeError, InvalidOptionError, bug } from '../errors.js';
+import { ContentSizeError, bug } from '../errors.js';
 import { asciiField, defineStruct } from '@mkimage/rootfs';
 import { clustersOf, scanAllocation, type RawSource } from './clusters.js';
-import { VHD_FOOTER_SIZE, encodeVhdFooter, type VhdOptions } from './vhd.js';
+import { VHD_FOOTER_SIZE, checkVhdSize, encodeVhdFooter, type VhdOptions } from './vhd.js';
 
 export const VHD_DYNAMIC_COOKIE = 'cxsparse';
 export const VHD_DYNAMIC_HEADER_SIZE = 1024;
@@ -45,9 +45,7 @@ export interface VhdDynamicPlan {
 
 /** Both passes: scan, plan and the byte stream. */
 export async function vhdDynamic(src: RawSource, o: VhdOptions = {}): Promise<{ plan: VhdDynamicPlan; chunks: AsyncIterable<Uint8Array> }> {
-  if (!(Number.isSafeInteger(src.size) && src.size > 0 && src.size % 512 === 0)) {
-    throw new InvalidOptionError(`VHD: disk size ${src.size} is not a positive multiple of 512`, { option: 'size', value: src.size });
-  }
+  checkVhdSize(src.size);
   const h = createHash('sha256');
   const allocated = await scanAllocation(src, VHD_BLOCK_SIZE, h);
   const uniqueId = o.uniqueId ?? Uint8Array.from(h.digest().subarray(0, 16));

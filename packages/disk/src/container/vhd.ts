@@ -103,10 +103,15 @@ export function encodeVhdFooter(size: number, uniqueId: Uint8Array, o: VhdOption
 }
 
 /** Fixed VHD: the raw bytes (holes stay holes in a sparse output file) then the footer. One pass. */
-export function emitVhdFixed(src: RawSource, o: VhdOptions = {}): AsyncIterable<Uint8Array> {
-  if (!(Number.isSafeInteger(src.size) && src.size > 0 && src.size % 512 === 0)) {
-    throw new InvalidOptionError(`VHD: disk size ${src.size} is not a positive multiple of 512`, { option: 'size', value: src.size });
+/** VHD disks are whole 512-byte sectors (both the fixed and the dynamic kind). */
+export function checkVhdSize(size: number): void {
+  if (!(Number.isSafeInteger(size) && size > 0 && size % 512 === 0)) {
+    throw new InvalidOptionError(`VHD: disk size ${size} is not a positive multiple of 512`, { option: 'size', value: size });
   }
+}
+
+export function emitVhdFixed(src: RawSource, o: VhdOptions = {}): AsyncIterable<Uint8Array> {
+  checkVhdSize(src.size);
   return exactly('VHD image', src.size + VHD_FOOTER_SIZE, (async function* () {
     const h = createHash('sha256');
     for await (const c of exactly('raw image', src.size, src.open())) {
