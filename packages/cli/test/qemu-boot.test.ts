@@ -83,8 +83,8 @@ t.test('a wrong body never counts as ready; a hung boot is retried; then BootTim
     t.equal(b.attempts, 2);
     t.same(retried, [1]);
     t.ok(b.timings.lostToRetriesMs >= 25000);
+    await b.stop(); // the console file is complete once QEMU has stopped
     t.match(await readFile(join(dir, 'retry.log.1'), 'utf8'), /MKIMAGE-TEST-MARKER/);
-    await b.stop();
   }
 
   const err = await bootAndWait({

@@ -52,6 +52,8 @@ echo "MKIMAGE-TEST-INIT mode=$mode"
 case "$mode" in
 exit)
   echo MKIMAGE-TEST-EXITING
+  # Let the serial port drain: the panic that follows PID 1's exit discards unsent tty output.
+  $bb sleep 1
   exit 3 ;;
 poweroff)
   echo MKIMAGE-TEST-POWEROFF
