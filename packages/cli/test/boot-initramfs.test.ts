@@ -8,6 +8,7 @@ import { build } from '../src/build/build.js';
 import { bootAndWait, qemuArgs } from '../src/qemu/index.js';
 import { get, helloJar, liveSkipReason, tempDir } from './helpers/live.js';
 import { makeElf } from './app-fixtures.js';
+import { CA_CERTIFICATES_PACKAGE, readCaCertificates } from '../src/runtime/cacerts.js';
 import { writeFile } from 'node:fs/promises';
 
 const skip = await liveSkipReason();
@@ -60,6 +61,12 @@ t.test('the hello JAR boots as PID 1, unprivileged, without a shell, and its exi
   t.equal(/^args=(.*)$/m.exec(info)?.[1], ['a b', "it's", ''].join('\0'), 'app arguments arrive verbatim');
   t.equal((await get(port, '/env/GREETING')).body, 'hi there');
   t.equal((await get(port, '/env/QUOTED')).body, `it's "quoted" $HOME`);
+  // The JVM trusts exactly the roots of Debian's ca-certificates (the cacerts mkimage wrote).
+  const archive = await openArchive({ suite: 'bookworm', lockFile: join(dir, 'mkimage.lock') });
+  const [caPkg] = await archive.resolve([CA_CERTIFICATES_PACKAGE]);
+  const roots = (await readCaCertificates(await archive.unpack(caPkg!))).length;
+  t.equal((await get(port, '/trust')).body, `issuers=${roots}`, `the default TrustManager accepts the ${roots} Debian roots`);
+  t.equal((await get(port, '/exists?path=/etc/ssl/certs/ca-certificates.crt')).body, 'true', 'the PEM bundle is in place');
   for (const path of ['/bin/sh', '/init', '/.mkimage/busybox', '/.mkimage/launch', '/usr/bin/busybox']) {
     t.equal((await get(port, `/exists?path=${path}`)).body, 'false', `${path} is gone`);
   }

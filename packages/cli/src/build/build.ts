@@ -15,6 +15,7 @@ import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
 import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime } from '../runtime/java.js';
 import { debianJdk, localJdk } from '../runtime/jdk.js';
+import { CA_CERTIFICATES_PACKAGE, addCaCertificates, readCaCertificates } from '../runtime/cacerts.js';
 import { BuildError } from './errors.js';
 import { fromOffsetChunks, guidToBytes, writeImage } from '@mkimage/disk';
 import { compressDiskInitrd, rootPartUuid, writeDiskImage } from './disk-image.js';
@@ -81,19 +82,21 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
   const isDisk = format === 'raw' || format === 'qcow2' || format === 'vhd';
   const efiStubPackage = options.efiStubPackage ?? EFI_STUB_PACKAGE;
-  const { kernel, busybox, runtime, boot } = await timer.run('resolve', async () => {
+  const { kernel, busybox, caCerts, runtime, boot } = await timer.run('resolve', async () => {
     const kernel = await resolveKernel(archive, { flavour });
     const [busybox] = await archive.resolve(['busybox-static']);
+    // Trust anchors for every image: the JRE's cacerts and /etc/ssl/certs come from this package.
+    const [caCerts] = await archive.resolve([CA_CERTIFICATES_PACKAGE]);
     // A JAR needs the JDK (for jdeps/jlink) unless --jdk names a local one; its libraries come from
     // the same packages. An ELF app starts from glibc; other libraries come via Contents.
     const runtimeNames = app.kind === 'jar' ? [...(jdk?.packages ?? []), ...JDK_TOOL_LIBRARIES] : ['libc6', 'libgcc-s1'];
     const runtime = await archive.resolve(runtimeNames);
     const boot = isDisk ? await archive.resolve([efiStubPackage, SYSLINUX_PACKAGE]) : [];
-    return { kernel, busybox: busybox!, runtime, boot };
+    return { kernel, busybox: busybox!, caCerts: caCerts!, runtime, boot };
   });
 
   const unpacked = await timer.run('download', async () => {
-    const all = [kernel.package, busybox, ...runtime, ...boot];
+    const all = [kernel.package, busybox, caCerts, ...runtime, ...boot];
     const dirs = new Map<string, string>();
     for (const pkg of all) dirs.set(pkg.name, await archive.unpack(pkg));
     return dirs;
@@ -141,6 +144,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (!app.static) elfs.push({ hostPath: appPath, imagePath: appImagePath });
     command = [`/${appImagePath}`, ...(options.appArgs ?? [])];
   }
+  const certs = await timer.run('runtime', () => readCaCertificates(dirOf(caCerts)));
+  addCaCertificates(tree, certs, { epoch, ...(app.kind === 'jar' ? { jre: IMAGE_JRE } : {}) });
 
   // 5. The init stage (the module list is final since step 3).
   const busyboxPath = join(dirOf(busybox), 'bin/busybox');
@@ -162,7 +167,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   let seed: string | undefined;
   let diskInitrd: { rootPartUuid: string; bytes: Promise<Uint8Array> } | undefined;
   if (isDisk) {
-    seed = await contentSeed(appPath, [kernel.package, busybox, ...runtime, ...boot], options);
+    seed = await contentSeed(appPath, [kernel.package, busybox, caCerts, ...runtime, ...boot], options);
     const partuuid = rootPartUuid(seed);
     const partuuidBytesHex = Buffer.from(guidToBytes(partuuid)).toString('hex');
     addInitStage(initTree, { ...initOptions, root: { partuuid, partuuidBytesHex, fstype: 'ext4' } });

@@ -12,6 +12,8 @@ const GROUPS: Array<[string, (path: string) => boolean]> = [
   ['Java runtime', (p) => p.startsWith('usr/lib/jvm/')],
   ['shared libraries', (p) => /^(usr\/)?lib(64|\/x86_64-linux-gnu)?\//.test(p)],
   ['app', (p) => p.startsWith('app/')],
+  // Debian's ca-certificates as a PEM bundle: data from a package, not mkimage's own overhead.
+  ['CA certificates', (p) => p.startsWith('etc/ssl/')],
   [SYSTEM_GROUP, () => true],
 ];
 
