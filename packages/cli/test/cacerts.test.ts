@@ -11,7 +11,6 @@ import {
 } from '../src/runtime/cacerts.js';
 import { JKS_MAGIC, decodeJks, encodeJks, modifiedUtf8 } from '../src/runtime/jks.js';
 import { openDebianJdk } from '../src/runtime/jdk.js';
-import { DYNAMIC_LOADER, LIBRARY_DIRS } from '../src/runtime/sysroot.js';
 import { tempDir } from './helpers/live.js';
 
 /** A DER SEQUENCE of `n` content bytes (enough for the codec; keytool gets real certificates below). */
@@ -93,12 +92,12 @@ t.test('cacerts from Debian ca-certificates, listed by Debian keytool; a corrupt
   t.not(Buffer.from(cacertsKeystore(certs, 0)).equals(Buffer.from(bytes)), true, 'the epoch is what dates the entries');
 
   const jdk = await openDebianJdk({ suite: 'bookworm' });
+  const loader = await jdk.sysroot.loader();
   const keytool = (args: string[]): { status: number | null; out: string } => {
-    const root = jdk.sysroot.dir;
-    const r = spawnSync(join(root, DYNAMIC_LOADER), [
-      '--library-path', LIBRARY_DIRS.slice(0, 2).map((d) => join(root, d)).join(':'),
-      join(root, jdk.home, 'bin', 'keytool'), ...args,
-    ], { encoding: 'utf8', env: { LANG: 'C.UTF-8', TZ: 'UTC' } });
+    // Not Sysroot.run: keytool reports its errors on stdout, which run() drops on failure.
+    const r = spawnSync(loader, ['--library-path', jdk.sysroot.libraryPath(), join(jdk.sysroot.dir, jdk.home, 'bin', 'keytool'), ...args], {
+      encoding: 'utf8', env: { LANG: 'C.UTF-8', TZ: 'UTC' },
+    });
     return { status: r.status, out: r.stdout + r.stderr };
   };
   const listed = keytool(['-list', '-keystore', store, '-storepass', 'changeit']);

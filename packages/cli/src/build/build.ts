@@ -13,7 +13,7 @@ import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '
 import { FileTree, atomicDirectory, compressInitramfs, cpioStream, ext4SparseChunks, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
 import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
-import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime } from '../runtime/java.js';
+import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime, type JdkTools } from '../runtime/java.js';
 import { debianJdk, localJdk } from '../runtime/jdk.js';
 import { CA_CERTIFICATES_PACKAGE, addCaCertificates, readCaCertificates } from '../runtime/cacerts.js';
 import { BuildError } from './errors.js';
@@ -67,6 +67,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // 1. What the app is.
   const app = await timer.run('inspect', () => detectApp(appPath));
   if (output !== '-') await checkOutput(output);
+  // A local JDK (--jdk) is checked before anything is downloaded.
+  const localTools = app.kind === 'jar' && options.jdk ? await localJdk(options.jdk) : undefined;
 
   // 2. Debian parts, verified through the signed chain and cached.
   const archive = await timer.run('resolve', () => openArchive({
@@ -128,7 +130,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const placed: Array<{ hostDir: string; imagePath: string }> = [];
   let command: string[];
   if (app.kind === 'jar') {
-    const jre = await timer.run('runtime', () => javaRuntime(app, options, archive, runtime, emit));
+    const jre = await timer.run('runtime', () => javaRuntime(app, options, archive, runtime, localTools, emit));
     treeFromDirectory(jre.dir, { tree, prefix: IMAGE_JRE, uid: 0, gid: 0 });
     tree.normalizeModes(IMAGE_JRE);
     placed.push({ hostDir: jre.dir, imagePath: IMAGE_JRE });
@@ -148,7 +150,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   addCaCertificates(tree, certs, { epoch, ...(app.kind === 'jar' ? { jre: IMAGE_JRE } : {}) });
 
   // 5. The init stage (the module list is final since step 3).
-  const busyboxPath = join(dirOf(busybox), 'bin/busybox');
+  // bookworm ships bin/busybox; trixie (merged /usr) usr/bin/busybox.
+  const busyboxPath = await firstExisting(['bin/busybox', 'usr/bin/busybox'].map((p) => join(dirOf(busybox), p)));
   const initOptions = {
     busybox: { path: busyboxPath, size: (await stat(busyboxPath)).size },
     modules, env, command, workdir: `/${IMAGE_APP_DIR}`,
@@ -266,14 +269,20 @@ async function contentSeed(app: string, pkgs: ResolvedPackage[], options: BuildO
 
 async function javaRuntime(
   app: Extract<DetectedApp, { kind: 'jar' }>, options: BuildOptions, archive: Archive,
-  runtime: ResolvedPackage[], emit: (e: BuildEvent) => void,
+  runtime: ResolvedPackage[], localTools: JdkTools | undefined, emit: (e: BuildEvent) => void,
 ): Promise<{ dir: string; modules: string[]; cached: boolean }> {
   const suite = options.suite ?? DEFAULT_SUITE;
-  const jdk = options.jdk ? await localJdk(options.jdk) : await debianJdk(archive, suite, runtime);
+  const jdk = localTools ?? await debianJdk(archive, suite, runtime);
   if (app.javaRelease !== undefined && app.javaRelease > jdk.feature) {
     throw new BuildError('E_JAVA_VERSION', `${app.path} needs Java ${app.javaRelease} (class file ${app.classMajor}), but the JDK is ${jdk.feature}; use --suite trixie (Java 21) or --jdk PATH`);
   }
   return jlinkRuntime({ jdk, jar: app.path, cacheDir: archive.cacheDir }, (step) => emit({ type: 'detail', step: 'runtime', message: step }));
+}
+
+/** The first of `paths` that exists (the last one otherwise, so that the error names it). */
+async function firstExisting(paths: string[]): Promise<string> {
+  for (const p of paths) if (await stat(p).catch(() => undefined)) return p;
+  return paths[paths.length - 1]!;
 }
 
 /** Files in a JRE that may be ELF objects (ld.so needs their closure). */

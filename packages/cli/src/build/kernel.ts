@@ -9,7 +9,10 @@ import { BuildError } from './errors.js';
 
 export async function kernelFilesIn(kernelDir: string, release: string): Promise<{ vmlinuz: string; modulesRoot: string }> {
   const vmlinuz = join(kernelDir, 'boot', `vmlinuz-${release}`);
-  const modulesRoot = join(kernelDir, 'lib', 'modules', release);
+  // bookworm ships lib/modules; trixie (merged /usr) ships usr/lib/modules.
+  const candidates = [join(kernelDir, 'lib', 'modules', release), join(kernelDir, 'usr', 'lib', 'modules', release)];
+  let modulesRoot = candidates[0]!;
+  for (const c of candidates) if (await stat(c).catch(() => undefined)) { modulesRoot = c; break; }
   for (const p of [vmlinuz, modulesRoot]) {
     if (!(await stat(p).catch(() => undefined))) throw new BuildError('E_KERNEL', `the kernel package has no ${p.slice(kernelDir.length + 1)}; is it a linux-image package?`);
   }

@@ -99,7 +99,9 @@ export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
     for (const e of [info, ...closure.libraries.map((l) => l.info)]) {
       if (!e.interpreter || interpreter) continue;
       const rel = e.interpreter.replace(/^\/+/, '');
-      const host = await resolveInRoots(roots, rel);
+      // Merged-/usr packages (trixie's libc6) ship /usr/lib64/ld-linux-x86-64.so.2 and leave the
+      // /lib64 link to base-files: the image still gets the loader at the path PT_INTERP names.
+      const host = (await resolveInRoots(roots, rel)) ?? (await resolveInRoots(roots, `usr/${rel}`));
       if (!host) throw new MissingLibraryError(e.interpreter, e.path);
       interpreter = { imagePath: rel, hostPath: host };
     }

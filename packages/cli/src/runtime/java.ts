@@ -21,8 +21,17 @@ export const JDK_TOOL_LIBRARIES = ['libc6', 'zlib1g', 'libstdc++6', 'libgcc-s1']
  */
 export const ALWAYS_MODULES = ['jdk.crypto.ec'];
 
-/** jlink options: small and deterministic (no CDS archive: JDK 17 does not write it reproducibly). */
-export const JLINK_OPTIONS = ['--strip-debug', '--no-man-pages', '--no-header-files', '--compress=2'];
+/**
+ * jlink options: small and deterministic (no CDS archive: JDK 17 does not write it reproducibly).
+ * Not `--strip-debug`: on Linux it also strips native libraries by running the host's `objcopy`
+ * through a native helper (jspawnhelper), so the output would depend on the host's binutils, and
+ * trixie's helper needs a newer glibc than the host may have. Debian's libraries come stripped.
+ */
+export function jlinkOptions(feature: number): string[] {
+  // JDK 21 deprecates the numbered levels; zip-6 is what level 2 meant (JDK-8293667).
+  const compress = feature >= 21 ? '--compress=zip-6' : '--compress=2';
+  return ['--strip-java-debug-attributes', '--no-man-pages', '--no-header-files', compress];
+}
 
 /** Class file major version -> Java feature release (JVMS §4.1: 61 = Java 17, 65 = Java 21). */
 export function featureOfClassVersion(major: number): number {
@@ -98,7 +107,7 @@ export async function jlinkRuntime(req: JreRequest, onStep?: (step: string) => v
   const found = await cachedModuleDeps(req, onStep);
   const modules = [...new Set(['java.base', ...found, ...ALWAYS_MODULES, ...(req.extraModules ?? [])])].sort();
   const key = createHash('sha256')
-    .update(JSON.stringify({ jdk: req.jdk.identity, modules, options: JLINK_OPTIONS }))
+    .update(JSON.stringify({ jdk: req.jdk.identity, modules, options: jlinkOptions(req.jdk.feature) }))
     .digest('hex');
   const dir = join(req.cacheDir, 'jre', key);
   try {
@@ -109,7 +118,7 @@ export async function jlinkRuntime(req: JreRequest, onStep?: (step: string) => v
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(join(req.cacheDir, 'jre'), { recursive: true });
   try {
-    await req.jdk.run('jlink', ['--add-modules', modules.join(','), ...JLINK_OPTIONS, '--output', tmp]);
+    await req.jdk.run('jlink', ['--add-modules', modules.join(','), ...jlinkOptions(req.jdk.feature), '--output', tmp]);
     await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
       await rm(tmp, { recursive: true, force: true }); // a concurrent build linked the same runtime

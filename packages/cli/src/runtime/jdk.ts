@@ -4,7 +4,7 @@
 import { openArchive, type Archive, type ArchiveOptions, type ResolvedPackage } from '@mkimage/kernel-fetch';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, JavaError, findJdkHome, type JdkTools } from './java.js';
@@ -41,8 +41,16 @@ export async function debianJdk(archive: Archive, suite: string, resolved?: Reso
   };
 }
 
+/** The tools a build runs from a JDK: a JRE, or a directory that is no Java home at all, lacks them. */
+export const LOCAL_JDK_TOOLS = ['jlink', 'jdeps'];
+
 /** A JDK installed on the build host (`--jdk PATH`), identified by its `release` file and path. */
 export async function localJdk(home: string): Promise<JdkTools> {
+  for (const tool of LOCAL_JDK_TOOLS) {
+    await access(join(home, 'bin', tool), constants.X_OK).catch(() => {
+      throw new JavaError('E_NO_JDK', `--jdk ${home}: no executable bin/${tool} there; point it at a JDK home (a full JDK, not a JRE), such as /usr/lib/jvm/java-17-openjdk-amd64`, { home, tool });
+    });
+  }
   const release = await readFile(join(home, 'release'), 'utf8').catch(() => {
     throw new JavaError('E_NO_JDK', `--jdk ${home}: no release file there; point it at a JDK home (the directory holding bin/jlink)`);
   });

@@ -30,6 +30,8 @@ export interface SysrootPart {
 /** glibc's search path on Debian amd64 (multiarch directories first), relative to a root. */
 export const LIBRARY_DIRS = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'lib64', 'usr/lib64', 'lib', 'usr/lib'];
 export const DYNAMIC_LOADER = 'lib64/ld-linux-x86-64.so.2';
+/** Where merged-/usr packages (trixie's libc6) ship the loader; /lib64 is then base-files' symlink. */
+export const MERGED_USR_LOADER = `usr/${DYNAMIC_LOADER}`;
 
 export class Sysroot {
   constructor(readonly dir: string, readonly parts: readonly SysrootPart[]) {}
@@ -39,9 +41,7 @@ export class Sysroot {
    * version does not matter. Resolves with stdout; rejects with stderr's last lines on failure.
    */
   async run(program: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-    const loader = join(this.dir, DYNAMIC_LOADER);
-    const libraryPath = LIBRARY_DIRS.slice(0, 2).map((d) => join(this.dir, d)).join(':');
-    const child = spawn(loader, ['--library-path', libraryPath, join(this.dir, program), ...args], {
+    const child = spawn(await this.loader(), ['--library-path', this.libraryPath(), join(this.dir, program), ...args], {
       cwd: opts.cwd, env: { LANG: 'C.UTF-8', PATH: '/usr/bin:/bin', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -57,6 +57,19 @@ export class Sysroot {
       throw new SysrootError('E_TOOL_FAILED', `${posix.basename(program)} failed (exit ${status}): ${tail || 'no output'}`, { program, args });
     }
     return Buffer.concat(out).toString('utf8');
+  }
+
+  /** Host path of the sysroot's dynamic loader (bookworm: /lib64, trixie: /usr/lib64). */
+  async loader(): Promise<string> {
+    for (const rel of [DYNAMIC_LOADER, MERGED_USR_LOADER]) {
+      if (await stat(join(this.dir, rel)).catch(() => undefined)) return join(this.dir, rel);
+    }
+    throw new SysrootError('E_NO_LOADER', `no ${DYNAMIC_LOADER} or ${MERGED_USR_LOADER} in the sysroot of ${this.parts.map((p) => p.name).join(', ')}; is libc6 among them?`, { dir: this.dir });
+  }
+
+  /** The loader's --library-path: the multiarch directories, where Debian's libraries live. */
+  libraryPath(): string {
+    return LIBRARY_DIRS.slice(0, 2).map((d) => join(this.dir, d)).join(':');
   }
 
   /** Resolves a path inside the sysroot, following symlinks without ever leaving the sysroot. */
