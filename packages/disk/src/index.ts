@@ -9,3 +9,4 @@ export * from './fat/index.js';
 export * from './pe/index.js';
 export * from './container/index.js';
 export * from './syslinux/index.js';
+export * from './bios/index.js';

@@ -2,22 +2,21 @@
 // with this package. Set MKIMAGE_TEST_KERNEL to a Debian cloud kernel (vmlinuz, e.g. from
 // `apt-get download linux-image-<abi>-cloud-amd64` + `dpkg-deb -x`) to run it; QEMU TCG, ~30 s.
 //   UEFI: OVMF -> \EFI\BOOT\BOOTX64.EFI (our UKI) -> kernel + initrd -> /init prints a marker.
-//   BIOS: SeaBIOS -> gptmbr.bin -> our patched syslinux boot sector -> ldlinux.sys -> kernel + initrd.
+//   BIOS: SeaBIOS -> our MBR code -> our stage 2 -> the UKI's .linux and .initrd bytes, read by sector.
 import t from 'tap';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FileTree, cpioStream } from '@mkimage/rootfs';
 import {
-  planDisk, emitDisk, planFat, emitFat, planUki, emitUki, writeImage, addSyslinux, extractSyslinux,
-  ESP_TYPE_GUID, LINUX_ROOT_X86_64_TYPE_GUID, GPT_ATTR_LEGACY_BIOS_BOOTABLE, type UkiSectionInput,
+  planDisk, emitDisk, planFat, emitFat, planUki, emitUki, writeImage, biosLoader, fatFileOffset,
+  ESP_TYPE_GUID, LINUX_ROOT_X86_64_TYPE_GUID, type UkiSectionInput,
 } from '../src/index.js';
 import { collect } from '../src/chunks.js';
 import { tempDir } from './helpers.js';
 
 const KERNEL = process.env.MKIMAGE_TEST_KERNEL;
 const STUB = process.env.MKIMAGE_EFI_STUB ?? '/usr/lib/systemd/boot/efi/linuxx64.efi.stub';
-const GPTMBR = '/usr/lib/syslinux/mbr/gptmbr.bin';
 const OVMF = '/usr/share/ovmf/OVMF.fd';
 const MARKER = 'MKIMAGE-BOOT-OK';
 
@@ -58,42 +57,41 @@ function boot(args: string[]): string {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`;
 }
 
-t.test('the same disk boots with OVMF (UKI) and SeaBIOS (syslinux)', { skip: KERNEL ? false : 'set MKIMAGE_TEST_KERNEL=/path/to/vmlinuz to run' }, async (t) => {
-  for (const f of [KERNEL!, STUB, GPTMBR, OVMF, '/usr/bin/syslinux']) if (!existsSync(f)) throw new Error(`${f} missing`);
+t.test('the same disk boots with OVMF (UKI) and SeaBIOS (our loader, from the UKI\'s sections)', { skip: KERNEL ? false : 'set MKIMAGE_TEST_KERNEL=/path/to/vmlinuz to run' }, async (t) => {
+  for (const f of [KERNEL!, STUB, OVMF]) if (!existsSync(f)) throw new Error(`${f} missing`);
   const dir = tempDir(t);
   const root = new FileTree({ mtime: 0 });
   root.file('init', initElf(), { mode: 0o755 });
   root.device('dev/console', 'char', 5, 1);
   const initrd = await collect(cpioStream(root));
   const kernel = readFileSync(KERNEL!);
+  const cmdline = 'console=ttyS0 panic=-1 mkimage.test=boot';
   const blob = (name: string, b: Uint8Array): UkiSectionInput => ({ name, size: b.length, open: async function* () { yield b; } });
-  const uki = planUki({ stub: readFileSync(STUB), sections: [blob('.cmdline', Buffer.from('console=ttyS0 panic=-1 mkimage.path=uefi')), blob('.initrd', initrd), blob('.linux', kernel)] });
+  const uki = planUki({ stub: readFileSync(STUB), sections: [blob('.cmdline', Buffer.from(cmdline)), blob('.initrd', initrd), blob('.linux', kernel)] });
 
   const esp = new FileTree({ mtime: 1700000000 });
   esp.fileFrom('EFI/BOOT/BOOTX64.EFI', uki.size, { kind: 'stream', open: () => emitUki(uki) });
-  esp.file('vmlinuz', kernel);
-  esp.file('initrd.img', initrd);
-  const sl = addSyslinux(esp, extractSyslinux(readFileSync('/usr/bin/syslinux')), {
-    config: 'DEFAULT linux\nLABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd.img\n  APPEND console=ttyS0 panic=-1 mkimage.path=bios\n',
-  });
-  const fat = (lba: number) => planFat(esp, { label: 'ESP', epoch: 1700000000, hiddenSectors: lba, attributes: sl.attributes, bootSector: sl.bootSector });
-  const disk = planDisk({
-    seed: 'boot-test',
-    bootCode: readFileSync(GPTMBR).subarray(0, 440),
-    partitions: [
-      { name: 'ESP', typeGuid: ESP_TYPE_GUID, size: fat(0).sizeBytes, attributes: GPT_ATTR_LEGACY_BIOS_BOOTABLE, content: (p) => emitFat(fat(p.firstLba)) },
-      { name: 'root', typeGuid: LINUX_ROOT_X86_64_TYPE_GUID, size: 1 << 20 },
-    ],
-  });
+  const fat = (lba: number) => planFat(esp, { label: 'ESP', epoch: 1700000000, hiddenSectors: lba });
+  const partitions = [
+    { name: 'ESP', typeGuid: ESP_TYPE_GUID, size: fat(0).sizeBytes, content: (p: { firstLba: number }) => emitFat(fat(p.firstLba)) },
+    { name: 'root', typeGuid: LINUX_ROOT_X86_64_TYPE_GUID, size: 1 << 20 },
+  ];
+  // The UKI's sections on the disk: partition start + the file's place in the FAT + the section's in the PE.
+  const ukiAt = planDisk({ seed: 'boot-test', partitions }).partitions[0]!.offset + fatFileOffset(fat(0), 'EFI/BOOT/BOOTX64.EFI');
+  const extent = (name: string) => { const s = uki.sections.find((x) => x.name === name)!; return { offset: ukiAt + s.fileOffset, size: s.size }; };
+  const loader = biosLoader({ kernelHead: kernel.subarray(0, 1024), kernel: extent('.linux'), initrd: extent('.initrd'), cmdline });
+  const disk = planDisk({ seed: 'boot-test', partitions, bootCode: loader.bootCode, bootArea: loader.stage2 });
   const img = join(dir, 'app.img');
   await writeImage(img, emitDisk(disk));
   t.comment(`disk ${statSync(img).size} bytes, FAT${fat(2048).geometry.fatType}`);
   const drive = ['-drive', `file=${img},format=raw,if=virtio,snapshot=on`];
 
   const bios = boot(drive);
-  t.match(bios, /Kernel command line:.*mkimage\.path=bios/, 'SeaBIOS -> syslinux -> kernel with the syslinux.cfg command line');
+  t.match(bios, /mkimage: loading Linux/, 'SeaBIOS -> our MBR -> stage 2');
+  t.match(bios, /Kernel command line:.*mkimage\.test=boot/, 'the kernel got the .cmdline text');
   t.match(bios, MARKER, 'BIOS: /init from the initrd ran');
   const uefi = boot(['-bios', OVMF, ...drive]);
-  t.match(uefi, /mkimage\.path=uefi/, 'OVMF -> UKI -> kernel with the .cmdline section');
+  t.notMatch(uefi, /mkimage: loading Linux/, 'OVMF does not run the BIOS loader');
+  t.match(uefi, /mkimage\.test=boot/, 'OVMF -> UKI -> kernel with the .cmdline section');
   t.match(uefi, MARKER, 'UEFI: /init from the .initrd section ran');
 });

@@ -1,4 +1,4 @@
-export { planFat } from './plan.js';
+export { planFat, fatFileOffset } from './plan.js';
 export type { FatOptions, FatPlan, FatNode } from './plan.js';
 export { emitFat, bootSector, standardBootSector } from './emit.js';
 export type { FatType, Geometry } from './geometry.js';

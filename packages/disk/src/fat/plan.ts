@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { DirEntry, FileEntry, FileTree } from '@mkimage/rootfs';
 import { alignUp } from '../chunks.js';
-import { FatEntryError, InvalidOptionError, TooSmallError } from '../errors.js';
+import { FatEntryError, InvalidOptionError, TooSmallError, bug } from '../errors.js';
 import { BYTES_PER_SECTOR } from './bpb.js';
 import { DIR_ENTRY_SIZE, lfnEntryCount } from './dirent.js';
 import {
@@ -208,6 +208,19 @@ export function planFat(tree: FileTree, o: FatOptions = {}): FatPlan {
     ...(o.attributes ? { attributes: o.attributes } : {}),
     ...(o.bootSector ? { bootSectorHook: o.bootSector } : {}),
   };
+}
+
+/**
+ * Where a file's bytes start within the volume. Allocation is contiguous, so they run on from there
+ * for the file's size (a BIOS loader reads the UKI's sections by sector number).
+ */
+export function fatFileOffset(plan: FatPlan, path: string): number {
+  const n = plan.node(path);
+  if (!n || n.entry.type !== 'file' || n.clusters === 0) {
+    throw new InvalidOptionError(`FAT: ${path} is not a non-empty file of the volume`, { option: 'path', value: path });
+  }
+  bug(plan.allocation.includes(n) && n.clusters === Math.ceil(n.size / plan.geometry.clusterBytes), `${path} is not one run of clusters`);
+  return plan.clusterOffset(n.firstCluster);
 }
 
 function deriveVolumeId(nodes: FatNode[], label: Uint8Array, g: Geometry): number {

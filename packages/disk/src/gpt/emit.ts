@@ -34,7 +34,12 @@ async function* emitSteps(plan: DiskPlan): AsyncGenerator<Uint8Array> {
   yield g.primary;
   yield g.entries;
   pos = (plan.primaryEntriesLba * ss) + g.entries.length;
-  // (4) Partitions in LBA order, zero gaps before each (alignment).
+  // (4) The boot area (a BIOS loader's stage 2) in the gap after the entry array.
+  if (plan.bootArea) {
+    yield plan.bootArea;
+    pos += plan.bootArea.length;
+  }
+  // (5) Partitions in LBA order, zero gaps before each (alignment).
   for (const p of plan.partitions) {
     bug(p.offset >= pos, `partition ${p.number} starts at ${p.offset}, before ${pos}`);
     yield* zeros(p.offset - pos);
@@ -42,7 +47,7 @@ async function* emitSteps(plan: DiskPlan): AsyncGenerator<Uint8Array> {
     else yield* zeros(p.size);
     pos = p.offset + p.size;
   }
-  // (5) Zeros up to the backup entry array, (6) backup array, (7) backup header in the last LBA.
+  // (6) Zeros up to the backup entry array, (7) backup array, (8) backup header in the last LBA.
   const backupAt = plan.backupEntriesLba * ss;
   bug(backupAt >= pos, `backup entry array at ${backupAt} overlaps data ending at ${pos}`);
   yield* zeros(backupAt - pos);

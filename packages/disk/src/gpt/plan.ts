@@ -14,6 +14,9 @@ export const DEFAULT_ALIGNMENT = 1 << 20;
 /** Sectors taken by one entry array: 128 x 128 bytes / 512 = 32. */
 export const ENTRY_ARRAY_SECTORS = (GPT_NUMBER_OF_PARTITION_ENTRIES * GPT_SIZE_OF_PARTITION_ENTRY) / SECTOR_SIZE;
 
+/** The first LBA after the primary header and entry array (UEFI spec §5.3.1): 2 + 32 = 34. */
+export const FIRST_USABLE_LBA = 2 + ENTRY_ARRAY_SECTORS;
+
 /** What a partition's content callback is told: where it landed. */
 export interface PlannedPartition {
   /** 1-based partition number (sda1, nvme0n1p1, ...). */
@@ -53,6 +56,12 @@ export interface DiskOptions {
   sizeBytes?: number | 'fit';
   /** Up to 440 bytes of MBR boot code (e.g. syslinux gptmbr.bin). */
   bootCode?: Uint8Array;
+  /**
+   * Bytes stored from LBA 34, right after the primary entry array, in the gap before the first
+   * partition (a BIOS loader's second stage, as GRUB keeps core.img after an MBR). It must end before
+   * the first partition; GPT tools ignore the gap.
+   */
+  bootArea?: Uint8Array;
   /** Mark the protective MBR record active (some BIOSes want it with gptmbr.bin). Default false, as UEFI asks. */
   mbrActive?: boolean;
   /** Key of every derived GUID: derive it from the image content for stable, distinct ids. */
@@ -74,6 +83,7 @@ export interface DiskPlan {
   backupEntriesLba: number;
   backupHeaderLba: number;
   bootCode?: Uint8Array;
+  bootArea?: Uint8Array;
   mbrActive: boolean;
 }
 
@@ -104,7 +114,7 @@ export function planDisk(o: DiskOptions): DiskPlan {
   }
 
   const sectorsPerAlign = alignment / SECTOR_SIZE;
-  const firstUsableLba = 2 + ENTRY_ARRAY_SECTORS; // 34
+  const firstUsableLba = FIRST_USABLE_LBA;
   const minTail = ENTRY_ARRAY_SECTORS + 1; // backup array + backup header
 
   // Lay out with minimum sizes to learn the smallest disk.
@@ -166,6 +176,11 @@ export function planDisk(o: DiskOptions): DiskPlan {
       ...(p.content ? { content: p.content } : {}),
     };
   });
+  const gapEnd = partitions.length ? partitions[0]!.firstLba : lastUsableLba + 1;
+  if (o.bootArea && o.bootArea.length > (gapEnd - firstUsableLba) * SECTOR_SIZE) {
+    throw new InvalidOptionError(`the boot area is ${o.bootArea.length} bytes; only ${(gapEnd - firstUsableLba) * SECTOR_SIZE} fit between the GPT entry array and the first partition (raise the alignment)`,
+      { option: 'bootArea', value: o.bootArea.length });
+  }
   const uuids = new Set(partitions.map((p) => p.partUuid));
   if (uuids.size !== partitions.length) {
     throw new InvalidOptionError('two partitions have the same PARTUUID; give them distinct ones', { option: 'partUuid', value: [...uuids] });
@@ -174,6 +189,7 @@ export function planDisk(o: DiskOptions): DiskPlan {
     sizeBytes, sectorSize: SECTOR_SIZE, diskGuid, partitions,
     firstUsableLba, lastUsableLba, primaryEntriesLba: 2, backupEntriesLba, backupHeaderLba,
     ...(o.bootCode ? { bootCode: o.bootCode } : {}),
+    ...(o.bootArea ? { bootArea: o.bootArea } : {}),
     mbrActive: o.mbrActive ?? false,
   };
 }
