@@ -1,7 +1,6 @@
 // Imports a host directory into a FileTree: an lstat walk that records metadata only; file bytes
 // stay on disk as host-file sources until a writer emits them.
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { join } from 'node:path';
 import { FileTree, normalizePath } from '../tree.js';
 import { ImportError } from './errors.js';
 
@@ -62,6 +61,8 @@ export function treeFromDirectory(dir: string, opts: DirectoryImportOptions = {}
   const links: Array<{ path: string; key: string; st: BigIntStats }> = [];
 
   tree.dir(prefix, meta(rootSt));
+  // Names from readdir are single components without "/" or NUL, and each directory is added
+  // before its children, so entries go in through addImported: no path re-splitting, no copies.
   const walk = (abs: string, rel: string): void => {
     let names: string[];
     try {
@@ -70,24 +71,32 @@ export function treeFromDirectory(dir: string, opts: DirectoryImportOptions = {}
       throw new ImportError(`cannot list ${abs} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check its permissions`, { path: abs });
     }
     names.sort(); // deterministic order (UTF-16); the tree sorts bytewise itself
+    const absSlash = abs.endsWith('/') ? abs : `${abs}/`;
+    const relSlash = rel ? `${rel}/` : '';
+    const pathSlash = prefix ? `${prefix}/${relSlash}` : relSlash;
     for (const name of names) {
-      const childAbs = join(abs, name);
-      const childRel = rel ? `${rel}/${name}` : name;
+      const childAbs = absSlash + name;
+      const childRel = relSlash + name;
       const st = lstatOrThrow(childAbs);
       if (opts.filter && !opts.filter(childRel, st)) continue;
-      const path = prefix ? `${prefix}/${childRel}` : childRel;
+      const path = pathSlash + name;
       if (st.isDirectory()) {
         tree.dir(path, meta(st));
         walk(childAbs, childRel);
-      } else if (st.isFile()) {
+        continue;
+      }
+      if (st.isFile() && st.nlink > 1n) {
         const key = `${st.dev}:${st.ino}`;
-        if (st.nlink > 1n && firstName.has(key)) {
+        if (firstName.has(key)) {
           links.push({ path, key, st }); // added after the walk, once its target is in the tree
-        } else {
-          if (st.nlink > 1n) firstName.set(key, path);
-          const m = meta(st);
-          tree.add({ path, type: 'file', mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime, mtimeNsec: m.mtimeNsec, size: Number(st.size), data: { kind: 'file', path: childAbs } });
+          continue;
         }
+        firstName.set(key, path);
+      }
+      const m = meta(st);
+      const { mode, uid, gid, mtime, mtimeNsec } = m;
+      if (st.isFile()) {
+        tree.addImported({ path, type: 'file', mode, uid, gid, mtime, mtimeNsec, size: Number(st.size), data: { kind: 'file', path: childAbs } });
       } else if (st.isSymbolicLink()) {
         let target: string;
         try {
@@ -95,13 +104,13 @@ export function treeFromDirectory(dir: string, opts: DirectoryImportOptions = {}
         } catch (err) {
           throw new ImportError(`cannot read symlink ${childAbs} (${(err as NodeJS.ErrnoException).code})`, { path: childAbs });
         }
-        tree.symlink(path, target, meta(st));
+        tree.addImported({ path, type: 'symlink', mode, uid, gid, mtime, mtimeNsec, target });
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        tree.device(path, st.isCharacterDevice() ? 'char' : 'block', devMajor(st.rdev), devMinor(st.rdev), meta(st));
+        tree.addImported({ path, type: st.isCharacterDevice() ? 'char' : 'block', mode, uid, gid, mtime, mtimeNsec, major: devMajor(st.rdev), minor: devMinor(st.rdev) });
       } else if (st.isFIFO()) {
-        tree.special(path, 'fifo', meta(st));
+        tree.addImported({ path, type: 'fifo', mode, uid, gid, mtime, mtimeNsec });
       } else if (st.isSocket()) {
-        tree.special(path, 'socket', meta(st));
+        tree.addImported({ path, type: 'socket', mode, uid, gid, mtime, mtimeNsec });
       }
     }
   };
