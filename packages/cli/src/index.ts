@@ -9,5 +9,7 @@ export { detectApp, type DetectedApp } from './app/index.js';
 export * from './app/errors.js';
 export { splitWords, shQuote } from './init/shell.js';
 export { openDebianJdk, debianJdk, localJdk, type DebianJdk } from './runtime/jdk.js';
+export { readCaCertificates, cacertsKeystore, pemBundle, CaCertError, type CaCertificate } from './runtime/cacerts.js';
+export { encodeJks, decodeJks, JksError, type TrustedCertEntry } from './runtime/jks.js';
 export * from './qemu/index.js';
 export { runImage, detectImage, parseEnvArg, parsePortArg, type RunImageOptions, type RunImageResult, type RunStartInfo, type RunnableImage, ImageNotFoundError, ImageKindError, RunOptionError, PortInUseError, QemuRunError } from './run/index.js';
