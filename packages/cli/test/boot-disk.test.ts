@@ -3,7 +3,7 @@
 // the app answering HTTP with OVMF (virtio-blk and NVMe) and with SeaBIOS.
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../src/build/build.js';
 import { bootAndWait, copyOvmfVars, findOvmf, qemuArgs, type Firmware } from '../src/qemu/index.js';
@@ -65,13 +65,12 @@ t.test('app.img: valid for the independent tools, boots with UEFI (virtio, NVMe)
   t.ok(statSync(img).blocks * 512 < statSync(img).size, 'sparse: holes stay holes');
   t.comment(`image ${statSync(img).size} bytes (${statSync(img).blocks * 512} allocated); ${result.parts.map((p) => `${p.name.trim()} ${p.bytes}`).join(', ')}`);
 
-  // GPT: both tools agree it is sound; the ESP is legacy-BIOS-bootable for syslinux's gptmbr.bin.
+  // GPT: both tools agree it is sound (our BIOS loader's stage 2 lies in the gap after the entry array).
   t.match(run('sgdisk', ['-v', img]), /No problems found/);
   t.match(run('fdisk', ['-l', img]), /Disklabel type: gpt/);
   const [esp, root] = partitions(img);
   t.equal(esp!.type, 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B', 'partition 1 is the EFI system partition');
   t.equal(root!.type, '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709', 'partition 2 is an x86-64 Linux root');
-  t.match(esp!.attrs ?? '', /LegacyBIOSBootable/);
   t.equal(esp!.start % 2048, 0, 'aligned to 1 MiB');
 
   // ESP: FAT clean; the UKI has its sections where they belong.
@@ -83,7 +82,21 @@ t.test('app.img: valid for the independent tools, boots with UEFI (virtio, NVMe)
   for (const s of ['.osrel', '.cmdline', '.initrd', '.linux']) t.match(sections, new RegExp(`\\s${s.replace('.', '\\.')}\\s`), `UKI has ${s}`);
   run('objcopy', ['-O', 'binary', '--only-section=.cmdline', uki, join(dir, 'cmdline')]);
   t.match(readFileSync(join(dir, 'cmdline'), 'utf8'), /console=ttyS0/);
-  t.match(run('mdir', ['-a', '-i', espImg, '::']), /LDLINUX\s+SYS/, 'syslinux is installed for BIOS (hidden system files)');
+  // The kernel is stored once: the ESP holds only the UKI (the BIOS loader reads its sections).
+  t.same(run('mdir', ['-a', '-b', '-i', espImg, '::']).trim().split('\n'), ['::/EFI/'], 'the ESP root holds only EFI/');
+  t.same(run('mdir', ['-a', '-b', '-i', espImg, '::EFI/BOOT']).trim().split('\n'), ['::/EFI/BOOT/BOOTX64.EFI'], 'EFI/BOOT holds only the UKI');
+  const ukiBytes = statSync(uki).size;
+  t.ok(esp!.size * 512 < ukiBytes + (1 << 20), `the ESP (${esp!.size * 512} bytes) is the UKI (${ukiBytes}) plus under 1 MiB of FAT`);
+  const rootUsed = Number(/Block count:\s+(\d+)/.exec(run('dumpe2fs', ['-h', extract(img, root!, join(dir, 'root0.ext4'))]))![1]) * 4096;
+  const allocated = statSync(img).blocks * 512;
+  t.ok(allocated < ukiBytes + rootUsed + (2 << 20), `allocated ${allocated} bytes: the UKI, the root file system (${rootUsed}) and under 2 MiB more`);
+  // The MBR and stage 2 are ours (packages/disk/src/bios): the only BIOS path, no syslinux.
+  const head = Buffer.alloc(40 * 512);
+  const fd = openSync(img, 'r');
+  readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  t.equal(head.readUInt16LE(510), 0xaa55, 'MBR signature');
+  t.ok(head.subarray(34 * 512).includes(Buffer.from('MKL2')), 'stage 2 at LBA 34');
 
   // Root: e2fsck clean, read-only app tree inside.
   const rootImg = extract(img, root!, join(dir, 'root.ext4'));

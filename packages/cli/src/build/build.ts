@@ -23,7 +23,7 @@ import { addBaseLayout, addInitStage } from './image-tree.js';
 import { addKernelModules, kernelFilesIn } from './kernel.js';
 import { planLibraries } from './libraries.js';
 import {
-  APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS, EFI_STUB_PACKAGE, SYSLINUX_PACKAGE,
+  APP_USER, BASE_CMDLINE, DEFAULT_KERNEL_PACKAGE, DEFAULT_MODULES, DEFAULT_SUITE, IMPLEMENTED_FORMATS, EFI_STUB_PACKAGE,
   formatFromOutput, type BuildEvent, type BuildOptions, type BuildPart, type BuildResult,
 } from './options.js';
 import { StepTimer } from './timer.js';
@@ -93,7 +93,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     // the same packages. An ELF app starts from glibc; other libraries come via Contents.
     const runtimeNames = app.kind === 'jar' ? [...(jdk?.packages ?? []), ...JDK_TOOL_LIBRARIES] : ['libc6', 'libgcc-s1'];
     const runtime = await archive.resolve(runtimeNames);
-    const boot = isDisk ? await archive.resolve([efiStubPackage, SYSLINUX_PACKAGE]) : [];
+    const boot = isDisk ? await archive.resolve([efiStubPackage]) : [];
     return { kernel, busybox: busybox!, caCerts: caCerts!, runtime, boot };
   });
 
@@ -225,7 +225,6 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         initrd: diskInitrd!,
         vmlinuz,
         efiStub: fileOf(efiStubPackage, EFI_STUB),
-        syslinux: { installer: fileOf(SYSLINUX_PACKAGE, 'usr/bin/syslinux'), gptmbr: fileOf(SYSLINUX_PACKAGE, 'usr/lib/SYSLINUX/gptmbr.bin') },
         cmdline, osRelease: osRelease(appName, kernel.release), compress, epoch,
         seed: seed!,
         ...(options.sizeBytes !== undefined ? { sizeBytes: options.sizeBytes } : {}),

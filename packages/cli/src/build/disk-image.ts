@@ -1,18 +1,19 @@
 // The bootable disk: GPT with an EFI system partition (FAT) and a read-only ext4 root.
 //
 //   ESP  EFI/BOOT/BOOTX64.EFI  UKI: systemd's EFI stub + .osrel .cmdline .initrd .linux   (UEFI)
-//        ldlinux.sys, ldlinux.c32, syslinux.cfg, vmlinuz, initrd.img                     (BIOS)
 //   root ext4 from our writer: the app, its runtime and libraries, /etc
-//   MBR  syslinux's gptmbr.bin, which boots the partition with the legacy-BIOS-bootable attribute
+//   MBR  + LBA 34..: our BIOS loader, which reads the UKI's .linux and .initrd sectors     (BIOS)
 //
+// The kernel and initramfs are stored once, inside the UKI: the FAT writer lays each file out
+// contiguously, so their absolute sectors are known when the disk is planned.
 // The small initramfs (init stage + modules) finds the root by PARTUUID, which is derived from the
 // content seed, so it is known before any size is.
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { FileTree, compressInitramfs, cpioStream, emitExt4Chunks, planExt4, type Compression } from '@mkimage/rootfs';
 import {
-  ESP_TYPE_GUID, GPT_ATTR_LEGACY_BIOS_BOOTABLE, LINUX_ROOT_X86_64_TYPE_GUID, addSyslinux, emitDisk, emitFat, emitUki,
-  extractSyslinux, emitVhdFixed, fromOffsetChunks, planDisk, planFat, planUki, qcow2, ukiSections, writeImage,
-  type DiskOptions, type PartitionSpec, type WriteResult,
+  ESP_TYPE_GUID, LINUX_ROOT_X86_64_TYPE_GUID, biosLoader, emitDisk, emitFat, emitUki, emitVhdFixed, fatFileOffset,
+  fromOffsetChunks, planDisk, planFat, planUki, qcow2, ukiSections, writeImage,
+  type DiskOptions, type PartitionSpec, type UkiPlan, type WriteResult,
 } from '@mkimage/disk';
 import { BuildError } from './errors.js';
 import type { Format } from './options.js';
@@ -28,8 +29,6 @@ export interface DiskParts {
   vmlinuz: string;
   /** linuxx64.efi.stub from Debian's systemd-boot-efi. */
   efiStub: string;
-  /** The syslinux installer (usr/bin/syslinux) and gptmbr.bin from Debian's syslinux package. */
-  syslinux: { installer: string; gptmbr: string };
   cmdline: string;
   osRelease: string;
   compress: Compression;
@@ -89,31 +88,35 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
     sections: await ukiSections({ osrel: p.osRelease, cmdline: p.cmdline, initrd, linux: { path: p.vmlinuz } }),
   });
   const esp = new FileTree({ mtime: p.epoch });
-  esp.fileFrom('EFI/BOOT/BOOTX64.EFI', uki.size, { kind: 'stream', open: () => emitUki(uki) });
-
-  // BIOS: syslinux on the same FAT, loading the same kernel and initramfs as files.
-  const syslinux = extractSyslinux(await readFile(p.syslinux.installer), p.syslinux.installer);
-  const vmlinuzSize = (await stat(p.vmlinuz)).size;
-  esp.hostFile('vmlinuz', p.vmlinuz, vmlinuzSize);
-  esp.file('initrd.img', initrd);
-  const sl = addSyslinux(esp, syslinux, {
-    config: `DEFAULT linux\nPROMPT 0\nTIMEOUT 0\nSERIAL 0 115200\nLABEL linux\n  LINUX /vmlinuz\n  INITRD /initrd.img\n  APPEND ${p.cmdline}\n`,
-    mtime: p.epoch,
-  });
-  const fatOptions = { label: 'ESP', epoch: p.epoch, attributes: sl.attributes, bootSector: sl.bootSector };
-  const fatSize = planFat(esp, fatOptions).sizeBytes;
+  esp.fileFrom(UKI_PATH, uki.size, { kind: 'stream', open: () => emitUki(uki) });
+  const fatOptions = { label: 'ESP', epoch: p.epoch };
+  const fat = planFat(esp, fatOptions);       // hiddenSectors does not move anything
   const espSpec: PartitionSpec = {
-    name: 'ESP', typeGuid: ESP_TYPE_GUID, size: fatSize, attributes: GPT_ATTR_LEGACY_BIOS_BOOTABLE,
+    name: 'ESP', typeGuid: ESP_TYPE_GUID, size: fat.sizeBytes,
     content: (part) => emitFat(planFat(esp, { ...fatOptions, hiddenSectors: part.firstLba })),
   };
-  const bootCode = (await readFile(p.syslinux.gptmbr)).subarray(0, 440);
-  const fit = planDisk({ ...layout(espSpec), bootCode, sizeBytes: 'fit' });
+
+  // BIOS: our loader reads the UKI's .linux and .initrd by sector: ESP start + the UKI's place in
+  // the FAT + the section's place in the PE file.
+  const espOffset = planDisk(layout(espSpec)).partitions[0]!.offset;
+  const ukiOffset = espOffset + fatFileOffset(fat, UKI_PATH);
+  const loader = biosLoader({
+    kernelHead: await readHead(p.vmlinuz, 1024), kernelName: p.vmlinuz,
+    kernel: sectionExtent(uki, '.linux', ukiOffset), initrd: sectionExtent(uki, '.initrd', ukiOffset),
+    cmdline: p.cmdline,
+  });
+  const bootCode = loader.bootCode;
+  const bootArea = loader.stage2;
+  const fit = planDisk({ ...layout(espSpec), bootCode, bootArea, sizeBytes: 'fit' });
   if (p.sizeBytes !== undefined && p.sizeBytes > fit.sizeBytes) {
     // A bigger disk: the root file system takes the rest (whole 4 KiB blocks).
     const rootSize = Math.floor((ext4.size + p.sizeBytes - fit.sizeBytes) / 4096) * 4096;
     ext4 = planExt4(p.root, { epoch: p.epoch, label: 'root', size: rootSize });
   }
-  const disk = p.sizeBytes === undefined ? fit : planDisk({ ...layout(espSpec), bootCode, sizeBytes: p.sizeBytes });
+  const disk = p.sizeBytes === undefined ? fit : planDisk({ ...layout(espSpec), bootCode, bootArea, sizeBytes: p.sizeBytes });
+  if (disk.partitions[0]!.offset !== espOffset) {
+    throw new BuildError('E_INTERNAL', `the ESP moved from ${espOffset} to ${disk.partitions[0]!.offset} after the BIOS loader was made`);
+  }
 
   const written = format === 'raw'
     ? await writeImage(output, emitDisk(disk))
@@ -123,9 +126,28 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
     initrdBytes: initrd.length,
     partitions: disk.partitions.map((part, i) => ({
       name: part.name, partUuid: part.partUuid, offset: part.firstLba * 512, size: part.size,
-      holds: i === 0 ? 'FAT: UKI (EFI/BOOT/BOOTX64.EFI), syslinux, vmlinuz, initrd.img' : 'ext4: the app, its runtime and libraries',
+      holds: i === 0 ? 'FAT: UKI (EFI/BOOT/BOOTX64.EFI), also read by the BIOS loader' : 'ext4: the app, its runtime and libraries',
     })),
   };
+}
+
+const UKI_PATH = 'EFI/BOOT/BOOTX64.EFI';
+
+/** Where a UKI section's bytes lie on the disk, given the UKI file's disk offset. */
+function sectionExtent(uki: UkiPlan, name: string, ukiOffset: number): { offset: number; size: number } {
+  const s = uki.sections.find((x) => x.name === name);
+  if (!s) throw new BuildError('E_INTERNAL', `the UKI has no ${name} section`);
+  return { offset: ukiOffset + s.fileOffset, size: s.size };
+}
+
+async function readHead(path: string, bytes: number): Promise<Uint8Array> {
+  const f = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await f.read(Buffer.alloc(bytes), 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await f.close();
+  }
 }
 
 async function writeContainer(output: string, format: 'qcow2' | 'vhd', size: number, open: () => AsyncIterable<Uint8Array>): Promise<WriteResult> {

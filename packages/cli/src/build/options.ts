@@ -7,9 +7,8 @@ export type Format = (typeof FORMATS)[number];
 /** Formats this version writes; the others are planned (see the README). */
 export const IMPLEMENTED_FORMATS: readonly Format[] = ['initramfs', 'raw', 'ext4', 'qcow2', 'vhd'];
 
-/** Debian packages a bootable disk needs: the UKI stub and syslinux (installer + gptmbr.bin). */
+/** The Debian package a bootable disk needs: the UKI's EFI stub (BIOS boot uses our own loader). */
 export const EFI_STUB_PACKAGE = 'systemd-boot-efi';
-export const SYSLINUX_PACKAGE = 'syslinux';
 
 /** The format an output name implies: .img/.raw (or - for stdout) raw, .qcow2, .vhd, .ext4; else an initramfs directory. */
 export function formatFromOutput(output: string): Format {
