@@ -43,6 +43,14 @@ export class PeFormatError extends DiskError<{ file: string; reason: string }> {
   }
 }
 
+/** The kernel cannot be booted by the BIOS loader (not a bzImage, boot protocol too old, ...). */
+export class KernelFormatError extends DiskError<{ file: string; reason: string }> {
+  static readonly code = 'E_KERNEL_FORMAT';
+  constructor(message: string, data: { file: string; reason: string }) {
+    super(KernelFormatError.code, message, data);
+  }
+}
+
 /** A content stream yielded a different number of bytes than planned. */
 export class ContentSizeError extends DiskError<{ what: string; planned: number; actual: number }> {
   static readonly code = 'E_CONTENT_SIZE';

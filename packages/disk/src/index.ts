@@ -8,5 +8,4 @@ export * from './gpt/index.js';
 export * from './fat/index.js';
 export * from './pe/index.js';
 export * from './container/index.js';
-export * from './syslinux/index.js';
 export * from './bios/index.js';

@@ -14,7 +14,7 @@ export { Asm16, type Instruction } from './asm16.js';
 export { assembleStage1, BOOT_SECTOR_ADDRESS } from './stage1.js';
 export { EddPacket } from './common.js';
 export { assembleStage2, Stage2Params, STAGE2_ADDRESS, STAGE2_MAGIC } from './stage2.js';
-export { LinuxSetupHeader, KernelFormatError, readKernelHeader, LINUX_MIN_PROTOCOL } from './linux-header.js';
+export { LinuxSetupHeader, readKernelHeader, LINUX_MIN_PROTOCOL } from './linux-header.js';
 export type { KernelBootInfo } from './linux-header.js';
 
 const SECTOR = 512;

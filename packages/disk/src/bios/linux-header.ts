@@ -3,7 +3,7 @@
 // image (= the start of the real-mode code once loaded). Read at build time to check the kernel and
 // size the loads; the loader writes the "write" fields at boot.
 import { defineStruct } from '@mkimage/rootfs';
-import { DiskError } from '../errors.js';
+import { KernelFormatError } from '../errors.js';
 
 /** "HdrS", the header magic (boot.rst: header field). */
 export const LINUX_HDRS_MAGIC = 0x53726448;
@@ -39,14 +39,6 @@ export const LinuxSetupHeader = defineStruct('Linux setup header', 0x268, [
   { name: 'prefAddress', offset: 0x258, type: 'u64' },
   { name: 'initSize', offset: 0x260, type: 'u32' },
 ] as const);
-
-/** The kernel cannot be booted by the BIOS loader (not a bzImage, protocol too old, ...). */
-export class KernelFormatError extends DiskError<{ file: string; reason: string }> {
-  static readonly code = 'E_KERNEL_FORMAT';
-  constructor(message: string, data: { file: string; reason: string }) {
-    super(KernelFormatError.code, message, data);
-  }
-}
 
 export interface KernelBootInfo {
   /** Bytes of real-mode code (boot sector + setup): (setup_sects + 1) x 512. */

@@ -43,7 +43,7 @@ export interface FatOptions {
   label?: string;
   /** Timestamps are min(entry mtime, epoch) (e.g. SOURCE_DATE_EPOCH), then clamped to FAT's 1980..2107. */
   epoch?: number;
-  /** BPB_HiddSec: sectors before the volume, i.e. the partition's start LBA (syslinux needs it). */
+  /** BPB_HiddSec: sectors before the volume, i.e. the partition's start LBA (boot loaders in the volume, e.g. syslinux, need it). */
   hiddenSectors?: number;
   /** BS_VolID; default derived from the tree's names, sizes, times and the label. */
   volumeId?: number;

@@ -54,7 +54,7 @@ export interface DiskOptions {
   partitions: readonly PartitionSpec[];
   /** Total size in bytes (a multiple of 512), or 'fit' (default): the smallest 1 MiB multiple that holds everything. */
   sizeBytes?: number | 'fit';
-  /** Up to 440 bytes of MBR boot code (e.g. syslinux gptmbr.bin). */
+  /** Up to 440 bytes of MBR boot code (e.g. biosLoader().bootCode, or syslinux gptmbr.bin). */
   bootCode?: Uint8Array;
   /**
    * Bytes stored from LBA 34, right after the primary entry array, in the gap before the first
