@@ -98,7 +98,18 @@ export function baseName(path: string): string {
 
 /** Byte-wise order of UTF-8 paths (never locale order): parents always sort before children. */
 export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  // UTF-8 byte order is code point order, and so is UTF-16 code unit order below the surrogates
+  // (U+D800): compare the strings in place and encode only when a surrogate decides. (Sorting a
+  // 100k-entry tree makes ~1.7M comparisons; two Buffers each was most of its time and garbage.)
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x < y ? -1 : 1;
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 export interface TreeDefaults { uid: number; gid: number; mtime: number; dirMode: number; fileMode: number }
