@@ -55,7 +55,9 @@ export async function makeTar(entries: readonly FixtureEntry[]): Promise<Buffer>
 
 export function compress(kind: 'gz' | 'xz' | 'zst' | 'none', data: Buffer): Buffer {
   if (kind === 'gz') return gzipSync(data);
-  if (kind === 'xz') return execFileSync('xz', ['-c', '--block-size=4096'], { input: data });
+  // Many small blocks, so the block-parallel decoder is exercised; bigger ones past 512 KiB, where
+  // thousands of 4 KiB blocks would only slow the tests down.
+  if (kind === 'xz') return execFileSync('xz', ['-c', `--block-size=${data.length > 512 * 1024 ? 65536 : 4096}`], { input: data });
   if (kind === 'zst') return execFileSync('zstd', ['-q', '-c'], { input: data });
   return data;
 }
@@ -76,13 +78,18 @@ export async function makeDeb(entries: readonly FixtureEntry[], kind: 'gz' | 'xz
   );
 }
 
-/** A typical package: dirs, files, setuid, a symlink (absolute target), hard links, odd owners. */
+/** 70 kB that arrive in several pieces, none alike (a reordering or a dropped piece shows in the hash). */
+const TEXT = Array.from({ length: 70000 }, (_, i) => String.fromCharCode(97 + ((i * 31 + (i >>> 7)) % 26))).join('');
+/** Bigger than the extractor's in-memory batch limit (1 MiB): written while it streams in. */
+const BIG = Buffer.from(Array.from({ length: 1300 * 1024 }, (_, i) => (i * 7 + (i >>> 9)) & 0xff));
+
+/** A typical package: dirs, files, setuid, a symlink (absolute target), hard links, odd owners, a big file. */
 export const SAMPLE: readonly FixtureEntry[] = [
   { name: './', type: 'directory' },
   { name: './usr/', type: 'directory' },
   { name: './usr/bin/', type: 'directory', mtime: 1600000000 },
   { name: './usr/bin/tool', mode: 0o4755, content: '#!/bin/sh\necho tool\n' },
-  { name: './usr/bin/other', mode: 0o2711, uid: 1000, gid: 1000, content: 'x'.repeat(70000) },
+  { name: './usr/bin/other', mode: 0o2711, uid: 1000, gid: 1000, content: TEXT },
   { name: './usr/bin/alias', type: 'link', linkname: './usr/bin/tool' },
   { name: './usr/lib/', type: 'directory', mode: 0o750 },
   { name: './usr/lib/libx.so.1.2', content: Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]) },
@@ -91,6 +98,9 @@ export const SAMPLE: readonly FixtureEntry[] = [
   { name: './usr/share/doc/fixture/empty', content: '' },
   { name: './var/tmp/', type: 'directory', mode: 0o1777 },
   { name: './usr/lib/tool-again', type: 'link', linkname: 'usr/bin/tool' },
+  { name: './usr/lib/big.bin', mode: 0o640, content: BIG },
+  { name: './usr/lib/big-again', type: 'link', linkname: './usr/lib/big.bin' },
+  { name: './usr/lib/after-big', content: 'written after the big file\n' },
 ];
 
 export interface NodeInfo {

@@ -42,6 +42,9 @@ for (const kind of ['xz', 'gz', 'zst', 'none'] as const) {
     t.equal(ours['usr/lib/abs']?.target, '/etc/passwd', 'absolute symlink target stored, not followed');
     t.same(ours['usr/bin/tool']?.links, ['usr/bin/alias', 'usr/bin/tool', 'usr/lib/tool-again'], 'hard links share an inode');
     t.equal(ours['usr/bin']?.mtime, 1600000000, 'directory mtime applied after its children');
+    t.equal(ours['usr/lib/big.bin']?.mode, '640', 'a file bigger than the write batch limit, streamed');
+    t.same(ours['usr/lib/big.bin']?.links, ['usr/lib/big-again', 'usr/lib/big.bin'], 'hard link to the streamed file');
+    t.ok(ours['usr/lib/after-big']?.sha, 'a small file after it');
     if (process.getuid?.() === 0) t.equal(ours['usr/bin/other']?.uid, 1000, 'owner restored as root');
   });
 }

@@ -56,15 +56,18 @@ export async function extractDeb(debPath: string, destDir: string, opts: Extract
   const fail = (e: DebEntry | string, reason: string): DebExtractError =>
     new DebExtractError({ deb: debPath, member: 'data.tar', entry: typeof e === 'string' ? e : e.path, reason, dest });
 
-  const ensureDir = async (path: string, entry: DebEntry): Promise<void> => {
+  // Directories are made by the queue without waiting; whatever goes inside one waits for its promise.
+  const dirReady = new Map<string, Promise<void>>([['', Promise.resolve()]]);
+  const ensureDir = (path: string, entry: DebEntry): Promise<void> => {
     const kind = kinds.get(path);
-    if (kind === 'dir') return;
+    if (kind === 'dir') return dirReady.get(path)!;
     if (kind !== undefined) {
       throw new DebUnsafePathError({ deb: debPath, member: 'data.tar', entry: entry.path, reason: `parent ${path} is a ${kind}, not a directory (would write through it)` });
     }
-    await ensureDir(parentOf(path), entry);
-    await mkdir(join(tmp, path), { mode: IMPLICIT_DIR_MODE });
+    const made = queue.dir(join(tmp, path), IMPLICIT_DIR_MODE, ensureDir(parentOf(path), entry));
+    dirReady.set(path, made);
     kinds.set(path, 'dir');
+    return made;
   };
 
   // mkdtemp inside a setgid destination inherits the bit, and so does every directory made under it.
@@ -82,7 +85,7 @@ export async function extractDeb(debPath: string, destDir: string, opts: Extract
         opts.onSkip?.(s);
         continue;
       }
-      await ensureDir(parentOf(e.path), e);
+      const parentReady = ensureDir(parentOf(e.path), e);
       const at = join(tmp, e.path);
       const old = kinds.get(e.path);
       if (old !== undefined) {
@@ -95,16 +98,17 @@ export async function extractDeb(debPath: string, destDir: string, opts: Extract
       }
       switch (e.type) {
         case 'dir':
-          if (old !== 'dir') await mkdir(at, { mode: IMPLICIT_DIR_MODE });
+          if (old !== 'dir') dirReady.set(e.path, queue.dir(at, IMPLICIT_DIR_MODE, parentReady));
           dirs.set(e.path, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
           break;
         case 'file': {
-          const n = await queue.file(at, e.body, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, owner });
+          const n = await queue.file(at, e.body, { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, owner }, parentReady);
           if (n !== e.size) throw fail(e, `got ${n} bytes, the tar header says ${e.size}`);
           result.bytes += n;
           break;
         }
         case 'symlink':
+          await parentReady;
           await symlink(e.linkname ?? '', at);
           if (owner) await lchown(at, e.uid, e.gid);
           await lutimes(at, e.mtime, e.mtime);
@@ -115,6 +119,7 @@ export async function extractDeb(debPath: string, destDir: string, opts: Extract
           if (tk !== 'file' && tk !== 'hardlink') {
             throw fail(e, `hard link to ${target}, which ${tk === undefined ? 'was not extracted before it (missing, or excluded by the filter)' : `is a ${tk}`}`);
           }
+          await parentReady;
           await queue.exists(join(tmp, target));
           await link(join(tmp, target), at);
           break;
@@ -128,7 +133,7 @@ export async function extractDeb(debPath: string, destDir: string, opts: Extract
     merged = true;
     for (const p of moves) await rename(join(tmp, p), join(dest, p));
   } catch (err) {
-    await queue.flush().catch(() => undefined);
+    await queue.abandon();
     await rm(tmp, { recursive: true, force: true });
     if (!merged && createdTop !== undefined) await rm(createdTop, { recursive: true, force: true });
     throw err;
