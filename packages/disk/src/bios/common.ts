@@ -30,10 +30,13 @@ export function emitPrint(a: Asm16): void {
   a.ret();
 }
 
-/** `halt`: stops this CPU for good (interrupts off, so hlt does not return; the jump covers NMIs). */
+/**
+ * `halt`: waits for good. Interrupts stay on: SeaBIOS's serial console flushes INT 10h text from
+ * its timer interrupt, so `cli; hlt` would cut the message short.
+ */
 export function emitHalt(a: Asm16): void {
   a.label('halt');
-  a.cli();
+  a.sti();
   a.hlt();
   a.jmpShort('halt');
 }
