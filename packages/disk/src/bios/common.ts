@@ -19,13 +19,13 @@ export const EddPacket = defineStruct('EDD disk address packet', 16, [
  */
 export function emitPrint(a: Asm16): void {
   a.label('print');
-  a.lodsb();                              // al = next character
-  a.testAl(0xff);
-  a.j('je', 'print_done');                // NUL: done
-  a.movImm8(R8.ah, 0x0e);                 // INT 10h AH=0Eh: teletype output of al
-  a.movImm16(R.bx, 0x0007);               // page 0, light grey
-  a.int(0x10);
-  a.jmpShort('print');
+  a.lodsb();                                              // al = next character
+  a.testAl(0xff);                                         // al = 0?
+  a.j('je', 'print_done');                                // NUL: done
+  a.movImm8(R8.ah, 0x0e);                                 // INT 10h AH=0Eh: teletype output of al
+  a.movImm16(R.bx, 0x0007);                               // page 0, light grey
+  a.int(0x10);                                            // print al
+  a.jmpShort('print');                                    // next character
   a.label('print_done');
   a.ret();
 }
@@ -36,7 +36,7 @@ export function emitPrint(a: Asm16): void {
  */
 export function emitHalt(a: Asm16): void {
   a.label('halt');
-  a.sti();
-  a.hlt();
-  a.jmpShort('halt');
+  a.sti();                                                // interrupts on
+  a.hlt();                                                // sleep until the next interrupt
+  a.jmpShort('halt');                                     // and again
 }

@@ -11,25 +11,25 @@ export const BOOT_SECTOR_ADDRESS = 0x7c00;
 
 export function assembleStage1(o: { stage2Lba: number; stage2Sectors: number }): Asm16 {
   const a = new Asm16(BOOT_SECTOR_ADDRESS);
-  a.cli();
-  a.zero16(R.ax);                          // ax = 0
-  a.movSeg(Seg.ss, R.ax);
-  a.movImm16(R.sp, BOOT_SECTOR_ADDRESS);   // stack below this sector
-  a.movSeg(Seg.ds, R.ax);
-  a.movSeg(Seg.es, R.ax);                  // ds = es = 0: labels are absolute addresses
-  a.sti();
-  a.cld();
-  a.movAddr(R.si, 'dap');                  // ds:si = the disk address packet of stage 2
-  a.movImm8(R8.ah, 0x42);                  // INT 13h AH=42h: extended read (dl = boot drive)
-  a.push16(R.dx);
-  a.int(0x13);
-  a.pop16(R.dx);                           // dl = boot drive again, for stage 2
-  a.j('jb', 'error');
-  a.jmpFar(0, STAGE2_ADDRESS);             // cs:ip = 0000:8000 (CS may have been 07C0 on entry)
+  a.cli();                                                // no interrupts while the stack moves
+  a.zero16(R.ax);                                         // ax = 0
+  a.movSeg(Seg.ss, R.ax);                                 // ss = 0
+  a.movImm16(R.sp, BOOT_SECTOR_ADDRESS);                  // stack below this sector
+  a.movSeg(Seg.ds, R.ax);                                 // ds = 0
+  a.movSeg(Seg.es, R.ax);                                 // ds = es = 0: labels are absolute addresses
+  a.sti();                                                // interrupts back on (the BIOS needs them)
+  a.cld();                                                // string operations count up
+  a.movAddr(R.si, 'dap');                                 // ds:si = the disk address packet of stage 2
+  a.movImm8(R8.ah, 0x42);                                 // INT 13h AH=42h: extended read (dl = boot drive)
+  a.push16(R.dx);                                         // keep dl (the drive) across the call
+  a.int(0x13);                                            // read stage 2 to 0000:8000
+  a.pop16(R.dx);                                          // dl = boot drive again, for stage 2
+  a.j('jb', 'error');                                     // CF: the read failed
+  a.jmpFar(0, STAGE2_ADDRESS);                            // cs:ip = 0000:8000 (CS may have been 07C0 on entry)
   a.label('error');
-  a.movAddr(R.si, 'message');
-  a.call('print');
-  a.jmpShort('halt');
+  a.movAddr(R.si, 'message');                             // si = the message
+  a.call('print');                                        // print it (INT 10h)
+  a.jmpShort('halt');                                     // and wait for good
   emitPrint(a);
   emitHalt(a);
 

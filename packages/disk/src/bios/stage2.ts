@@ -13,7 +13,7 @@
 // initrd_addr_max allow, above the kernel's decompression area (pref_address + init_size).
 import { defineStruct } from '@mkimage/rootfs';
 import { Asm16, R, R8, Seg, esMem, mem } from './asm16.js';
-import { CAN_USE_HEAP, LOADER_TYPE_UNDEFINED, LinuxSetupHeader } from './linux-header.js';
+import { CAN_USE_HEAP, LINUX_HDRS_MAGIC, LINUX_PM_LOAD_ADDRESS, LOADER_TYPE_UNDEFINED, LinuxSetupHeader } from './linux-header.js';
 import { EddPacket, emitHalt, emitPrint } from './common.js';
 
 export const STAGE2_ADDRESS = 0x8000;
@@ -50,11 +50,33 @@ export const STAGE2_MAGIC = 0x324c4b4d;
 const p = (field: (typeof Stage2Params.fields)[number]['name']) => mem('params', Stage2Params.offsetOf(field));
 const hdr = (field: (typeof LinuxSetupHeader.fields)[number]['name']) => esMem(LinuxSetupHeader.offsetOf(field));
 
-/** INT 15h AH=87h descriptor table: 6 descriptors of 8 bytes; #2 source, #3 destination (IBM PC AT BIOS ref.). */
-const GDT_SIZE = 48;
-const GDT_SOURCE = 16;
-const GDT_DEST = 24;
-const E820_ENTRY_SIZE = 20;
+/** One address range of INT 15h AX=E820h (ACPI spec §15.1, table 15.2), 64-bit fields split in halves. */
+const E820Entry = defineStruct('E820 address range descriptor', 20, [
+  { name: 'baseLow', offset: 0, type: 'u32' },
+  { name: 'baseHigh', offset: 4, type: 'u32' },
+  { name: 'lengthLow', offset: 8, type: 'u32' },
+  { name: 'lengthHigh', offset: 12, type: 'u32' },
+  { name: 'type', offset: 16, type: 'u32' },
+] as const);
+/** A segment descriptor (Intel SDM vol. 3, §3.4.5), as INT 15h AH=87h takes them. */
+const SegmentDescriptor = defineStruct('segment descriptor', 8, [
+  { name: 'limitLow', offset: 0, type: 'u16' },
+  { name: 'base15to0', offset: 2, type: 'u16' },
+  { name: 'base23to16', offset: 4, type: 'u8' },
+  { name: 'access', offset: 5, type: 'u8' },       // 93h: present, ring 0, data, read/write, accessed
+  { name: 'limitHighFlags', offset: 6, type: 'u8' },
+  { name: 'base31to24', offset: 7, type: 'u8' },
+] as const);
+/** INT 15h AH=87h descriptor table: 6 descriptors; #2 is the source, #3 the destination (IBM PC AT BIOS technical reference). */
+const GDT_SIZE = 6 * SegmentDescriptor.size;
+const GDT_SOURCE = 2 * SegmentDescriptor.size;
+const GDT_DEST = 3 * SegmentDescriptor.size;
+const DATA_ACCESS = 0x93;
+
+const e820 = (field: (typeof E820Entry.fields)[number]['name']) => mem('e820buf', E820Entry.offsetOf(field));
+const dest = (field: (typeof SegmentDescriptor.fields)[number]['name']) => mem('gdt', GDT_DEST + SegmentDescriptor.offsetOf(field));
+const DAP_COUNT = mem('dap', EddPacket.offsetOf('count'));
+const DAP_LBA = mem('dap', EddPacket.offsetOf('lba'));
 
 export interface Stage2 {
   asm: Asm16;
@@ -68,18 +90,18 @@ export function assembleStage2(params: Omit<Parameters<typeof Stage2Params.encod
   const a = new Asm16(STAGE2_ADDRESS);
   a.store8(mem('drive'), R8.dl);                          // keep the BIOS drive number for INT 13h
   a.movAddr(R.si, 'banner');                              // "mkimage: loading Linux"
-  a.call('print');
+  a.call('print');                                        // (INT 10h)
 
   // (1) The real-mode kernel (boot sector + setup) to X.
   a.load32(R.ax, p('setupLba')).store32(mem('lba'), R.ax);        // lba = setupLba
   a.load32(R.ax, p('setupSectors')).store32(mem('left'), R.ax);   // left = setupSectors
   a.movImm32(R.ax, SETUP_ADDRESS).store32(mem('dest'), R.ax);     // dest = X
-  a.call('load');
+  a.call('load');                                         // read and copy
   // (2) The protected-mode kernel to 1 MiB.
-  a.load32(R.ax, p('kernelLba')).store32(mem('lba'), R.ax);
-  a.load32(R.ax, p('kernelSectors')).store32(mem('left'), R.ax);
-  a.movImm32(R.ax, 0x100000).store32(mem('dest'), R.ax);
-  a.call('load');
+  a.load32(R.ax, p('kernelLba')).store32(mem('lba'), R.ax);       // lba = kernelLba
+  a.load32(R.ax, p('kernelSectors')).store32(mem('left'), R.ax);  // left = kernelSectors
+  a.movImm32(R.ax, LINUX_PM_LOAD_ADDRESS).store32(mem('dest'), R.ax); // dest = 1 MiB
+  a.call('load');                                         // read and copy
 
   // (3) Where the initrd goes: the highest page-aligned start in a usable E820 range such that it
   // lies above initrdMin and ends at or below initrdLimit.
@@ -89,21 +111,21 @@ export function assembleStage2(params: Omit<Parameters<typeof Stage2Params.encod
   a.movAddr(R.di, 'e820buf');                             // es:di = entry buffer
   a.movImm32(R.ax, 0xe820);                               // eax = E820h: query system address map
   a.movImm32(R.dx, SMAP);                                 // edx = "SMAP"
-  a.movImm32(R.cx, E820_ENTRY_SIZE);                      // ecx = buffer size
-  a.int(0x15);
+  a.movImm32(R.cx, E820Entry.size);                       // ecx = buffer size
+  a.int(0x15);                                            // ebx = next entry or 0
   a.j('jb', 'e820_end');                                  // CF: error or past the last entry
   a.cmpImm32(R.ax, SMAP);                                 // eax must return "SMAP"
   a.j('jne', 'e820_end');
-  a.cmpMem32Imm8(mem('e820buf', 16), E820_TYPE_RAM);      // type: usable RAM?
+  a.cmpMem32Imm8(e820('type'), E820_TYPE_RAM);            // type: usable RAM?
   a.j('jne', 'e820_next');
-  a.cmpMem32Imm8(mem('e820buf', 4), 0);                   // base above 4 GiB: out of reach
+  a.cmpMem32Imm8(e820('baseHigh'), 0);                    // base above 4 GiB: out of reach
   a.j('jne', 'e820_next');
-  a.load32(R.ax, mem('e820buf', 0));                      // eax = base
-  a.cmpMem32Imm8(mem('e820buf', 12), 0);                  // length >= 4 GiB: ends past the limit
+  a.load32(R.ax, e820('baseLow'));                        // eax = base
+  a.cmpMem32Imm8(e820('lengthHigh'), 0);                  // length >= 4 GiB: ends past the limit
   a.j('jne', 'e820_limit');
-  a.addReg32Mem(R.ax, mem('e820buf', 8));                 // eax = end = base + length
+  a.addReg32Mem(R.ax, e820('lengthLow'));                 // eax = end = base + length
   a.j('jb', 'e820_limit');                                // wrapped past 4 GiB
-  a.cmpReg32Mem(R.ax, p('initrdLimit'));
+  a.cmpReg32Mem(R.ax, p('initrdLimit'));                  // above the kernel's initrd_addr_max?
   a.j('jbe', 'e820_fit');                                 // end <= limit: keep it
   a.label('e820_limit');
   a.load32(R.ax, p('initrdLimit'));                       // eax = limit
@@ -111,7 +133,7 @@ export function assembleStage2(params: Omit<Parameters<typeof Stage2Params.encod
   a.subReg32Mem(R.ax, p('initrdLoadBytes'));              // eax = end - initrd
   a.j('jb', 'e820_next');                                 // range too small
   a.andImm32(R.ax, 0xfffff000);                           // page-align down
-  a.cmpReg32Mem(R.ax, mem('e820buf', 0));                 // must start inside the range
+  a.cmpReg32Mem(R.ax, e820('baseLow'));                   // must start inside the range
   a.j('jb', 'e820_next');
   a.cmpReg32Mem(R.ax, p('initrdMin'));                    // and above the kernel's working area
   a.j('jb', 'e820_next');
@@ -120,86 +142,86 @@ export function assembleStage2(params: Omit<Parameters<typeof Stage2Params.encod
   a.store32(mem('best'), R.ax);                           // best = eax
   a.label('e820_next');
   a.test32(R.bx, R.bx);                                   // ebx = 0: that was the last entry
-  a.j('jne', 'e820');
+  a.j('jne', 'e820');                                     // next entry
   a.label('e820_end');
-  a.load32(R.ax, mem('best'));
-  a.test32(R.ax, R.ax);
-  a.jNear('je', 'no_memory');                                 // no place for the initrd
+  a.load32(R.ax, mem('best'));                            // eax = the initrd's address
+  a.test32(R.ax, R.ax);                                   // none found?
+  a.jNear('je', 'no_memory');                             // 0: no place for the initrd
   // (4) The initrd there.
-  a.store32(mem('dest'), R.ax);
-  a.load32(R.ax, p('initrdLba')).store32(mem('lba'), R.ax);
-  a.load32(R.ax, p('initrdSectors')).store32(mem('left'), R.ax);
-  a.call('load');
+  a.store32(mem('dest'), R.ax);                           // dest = best
+  a.load32(R.ax, p('initrdLba')).store32(mem('lba'), R.ax);       // lba = initrdLba
+  a.load32(R.ax, p('initrdSectors')).store32(mem('left'), R.ax);  // left = initrdSectors
+  a.call('load');                                         // read and copy
 
   // (5) The setup header (boot.rst "Details of header fields", fields marked "write"), through ES = X >> 4.
   a.movImm16(R.ax, SETUP_ADDRESS >> 4).movSeg(Seg.es, R.ax);  // es = X >> 4
-  a.cmpMem32Imm32(hdr('header'), 0x53726448);            // "HdrS": the sectors read are a kernel
-  a.jNear('jne', 'bad_kernel');
+  a.cmpMem32Imm32(hdr('header'), LINUX_HDRS_MAGIC);       // "HdrS": the sectors read are a kernel?
+  a.jNear('jne', 'bad_kernel');                           // no: say so, halt
   a.storeImm8(hdr('typeOfLoader'), LOADER_TYPE_UNDEFINED); // type_of_loader = 0xFF
   a.orMem8(hdr('loadflags'), CAN_USE_HEAP);               // loadflags |= CAN_USE_HEAP
   a.storeImm16(hdr('heapEndPtr'), HEAP_END - 0x200);      // heap_end_ptr = heap end - 0x200
   a.storeImm32(hdr('cmdLinePtr'), SETUP_ADDRESS + HEAP_END); // cmd_line_ptr = X + heap end
   a.load32(R.ax, mem('best')).store32(hdr('ramdiskImage'), R.ax);       // ramdisk_image
   a.load32(R.ax, p('initrdSize')).store32(hdr('ramdiskSize'), R.ax);   // ramdisk_size
-  a.movAddr(R.si, 'cmdline');               // ds:si = our command line
+  a.movAddr(R.si, 'cmdline');                             // ds:si = our command line
   a.movImm16(R.di, HEAP_END);                             // es:di = X + heap end
   a.movImm16(R.cx, cmdline.length);                       // bytes, with the NUL
-  a.cld();
+  a.cld();                                                // copy upwards
   a.repMovsb();                                           // copy the command line
 
   // (6) Enter the kernel: segments = X >> 4, stack at the heap end, jump to X + 0x200 (boot.rst).
-  a.cli();
-  a.movImm16(R.ax, SETUP_ADDRESS >> 4);
-  for (const s of [Seg.ds, Seg.es, Seg.fs, Seg.gs, Seg.ss]) a.movSeg(s, R.ax);
-  a.movImm16(R.sp, HEAP_END);
-  a.jmpFar((SETUP_ADDRESS >> 4) + 0x20, 0);
+  a.cli();                                                // enter with interrupts off (boot.rst)
+  a.movImm16(R.ax, SETUP_ADDRESS >> 4);                   // ax = X >> 4
+  for (const s of [Seg.ds, Seg.es, Seg.fs, Seg.gs, Seg.ss]) a.movSeg(s, R.ax); // ds = es = fs = gs = ss = X >> 4
+  a.movImm16(R.sp, HEAP_END);                             // sp = heap end
+  a.jmpFar((SETUP_ADDRESS >> 4) + 0x20, 0);               // jmp (X >> 4) + 0x20 : 0, the setup code
 
   // load: copies `left` sectors from `lba` to linear address `dest`, in chunks through the bounce buffer.
   a.label('load');
-  a.load32(R.ax, mem('left'));
-  a.test32(R.ax, R.ax);
+  a.load32(R.ax, mem('left'));                            // eax = sectors left
+  a.test32(R.ax, R.ax);                                   // none?
   a.j('je', 'load_done');                                 // nothing left
-  a.cmpImm32(R.ax, READ_CHUNK_SECTORS);
-  a.j('jbe', 'load_n');
+  a.cmpImm32(R.ax, READ_CHUNK_SECTORS);                   // more than one chunk left?
+  a.j('jbe', 'load_n');                                   // at most one chunk left: take all
   a.movImm16(R.ax, READ_CHUNK_SECTORS);                   // ax = min(left, chunk)
   a.label('load_n');
-  a.store16(mem('dap', EddPacket.offsetOf('count')), R.ax);                        // DAP: sector count
-  a.load32(R.bx, mem('lba')).store32(mem('dap', EddPacket.offsetOf('lba')), R.bx); // DAP: starting LBA (low 32 bits)
-  a.movAddr(R.si, 'dap');                   // ds:si = DAP
-  a.load8(R8.dl, mem('drive'));
+  a.store16(DAP_COUNT, R.ax);                             // DAP: sector count
+  a.load32(R.bx, mem('lba')).store32(DAP_LBA, R.bx);      // DAP: starting LBA (low 32 bits)
+  a.movAddr(R.si, 'dap');                                 // ds:si = DAP
+  a.load8(R8.dl, mem('drive'));                           // dl = drive
   a.movImm8(R8.ah, 0x42);                                 // INT 13h AH=42h: extended read
-  a.int(0x13);
-  a.jNear('jb', 'disk_error');
+  a.int(0x13);                                            // read into the bounce buffer
+  a.jNear('jb', 'disk_error');                            // CF: read failed
   a.load32(R.ax, mem('dest'));                            // destination descriptor base = dest
-  a.store16(mem('gdt', GDT_DEST + 2), R.ax);              // base 15:0
-  a.shr32(R.ax, 16);
-  a.store8(mem('gdt', GDT_DEST + 4), R8.al);              // base 23:16
-  a.store8(mem('gdt', GDT_DEST + 7), R8.ah);              // base 31:24
-  a.load16(R.cx, mem('dap', EddPacket.offsetOf('count')));
+  a.store16(dest('base15to0'), R.ax);                     // base 15:0
+  a.shr32(R.ax, 16);                                      // ax = base 31:16
+  a.store8(dest('base23to16'), R8.al);                    // base 23:16
+  a.store8(dest('base31to24'), R8.ah);                    // base 31:24
+  a.load16(R.cx, DAP_COUNT);                              // cx = sectors
   a.shl16(R.cx, 8);                                       // cx = words = sectors x 256
-  a.movAddr(R.si, 'gdt');                   // es:si = descriptor table
+  a.movAddr(R.si, 'gdt');                                 // es:si = descriptor table
   a.movImm8(R8.ah, 0x87);                                 // INT 15h AH=87h: move extended memory
-  a.int(0x15);
-  a.jNear('jb', 'copy_error');
-  a.loadZx16to32(R.ax, mem('dap', EddPacket.offsetOf('count')));                    // eax = sectors done
+  a.int(0x15);                                            // copy cx words: bounce buffer -> dest
+  a.jNear('jb', 'copy_error');                            // CF: copy failed
+  a.loadZx16to32(R.ax, DAP_COUNT);                        // eax = n, sectors done
   a.addMem32(mem('lba'), R.ax);                           // lba += n
   a.subMem32(mem('left'), R.ax);                          // left -= n
-  a.shl32(R.ax, 9);
+  a.shl32(R.ax, 9);                                       // eax = n x 512
   a.addMem32(mem('dest'), R.ax);                          // dest += n x 512
-  a.jmpShort('load');
+  a.jmpShort('load');                                     // next chunk
   a.label('load_done');
   a.ret();
 
   // Errors: a message, then halt.
   for (const [label, msg] of [['disk_error', 'msg_disk'], ['copy_error', 'msg_copy'], ['no_memory', 'msg_memory'], ['bad_kernel', 'msg_kernel']] as const) {
     a.label(label);
-    a.movAddr(R.si, msg);                                  // si = the message
-    a.jmpShort('fail');
+    a.movAddr(R.si, msg);                                 // si = the message
+    a.jmpShort('fail');                                   // print it and halt
   }
   a.label('fail');
   a.zero16(R.ax).movSeg(Seg.ds, R.ax);                    // ds = 0 (the message's segment)
-  a.call('print');
-  a.jmpShort('halt');
+  a.call('print');                                        // the message
+  a.jmpShort('halt');                                     // for good
   emitPrint(a);
   emitHalt(a);
 
@@ -214,15 +236,15 @@ export function assembleStage2(params: Omit<Parameters<typeof Stage2Params.encod
   a.label('dap').data(EddPacket.encode({ size: EddPacket.size, bufferOffset: 0, bufferSegment: BOUNCE_ADDRESS >> 4 }));
   // INT 15h AH=87h table: source = bounce buffer, destination patched per chunk; limit 0xFFFF, access 93h.
   const gdt = new Uint8Array(GDT_SIZE);
-  gdt.set([0xff, 0xff, BOUNCE_ADDRESS & 0xff, (BOUNCE_ADDRESS >> 8) & 0xff, BOUNCE_ADDRESS >> 16, 0x93, 0, 0], GDT_SOURCE);
-  gdt.set([0xff, 0xff, 0, 0, 0, 0x93, 0, 0], GDT_DEST);
+  SegmentDescriptor.encode({ limitLow: 0xffff, base15to0: BOUNCE_ADDRESS & 0xffff, base23to16: BOUNCE_ADDRESS >>> 16, access: DATA_ACCESS }, gdt, GDT_SOURCE);
+  SegmentDescriptor.encode({ limitLow: 0xffff, access: DATA_ACCESS }, gdt, GDT_DEST);
   a.label('gdt').data(gdt);
   a.label('drive').data([0]);
   a.label('lba').data([0, 0, 0, 0]);
   a.label('left').data([0, 0, 0, 0]);
   a.label('dest').data([0, 0, 0, 0]);
   a.label('best').data([0, 0, 0, 0]);
-  a.label('e820buf').data(new Uint8Array(E820_ENTRY_SIZE));
+  a.label('e820buf').data(new Uint8Array(E820Entry.size));
   a.label('params').data(Stage2Params.encode({ magic: STAGE2_MAGIC, ...params }));
   a.label('cmdline').data(cmdline);
 
