@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { blockStreamSuffix, decodeVarint, encodeVarint, planXzStream, type XzPlan } from '../src/compress/xz-index.js';
-import { planXzFileRegion, xzDecompressFile } from '../src/compress/xz-parallel.js';
+import { idleXzWorkers, planXzFileRegion, xzDecompressFile } from '../src/compress/xz-parallel.js';
 
 const words = Array.from({ length: 400 }, () => randomBytes(5).toString('hex'));
 const text = Buffer.from(Array.from({ length: 80000 }, (_, i) => words[(i * 7919) % words.length]).join(' '));
@@ -87,6 +87,31 @@ t.test('stopping early ends the workers', async (t) => {
     break;
   }
   t.ok(got > 0 && got < text.length, 'read part of it, then returned without hanging');
+});
+
+t.test('workers serve the next decoding (another file) once done; after an early stop or a damaged block too', async (t) => {
+  const other = Buffer.from(text.toString('latin1').split('').reverse().join(''), 'latin1');
+  const a = xz(['-T2', '--block-size=60000', '-c'], text);
+  const b = xz(['-T2', '--block-size=60000', '-c'], other);
+  const dir = t.testdir({ 'a.xz': a, 'b.xz': b });
+  const bad = Buffer.from(b);
+  const p = (await plan(b))!;
+  bad[p.blocks[2]!.offset + 100]! ^= 0x08;
+  writeFileSync(join(dir, 'bad.xz'), bad);
+  t.equal(sha(await decodeFile(join(dir, 'a.xz'), 0, a.length, { threads: 2 })), sha(text), 'first file');
+  const waiting = idleXzWorkers(); // earlier tests may have left some too
+  t.ok(waiting >= 2, 'both workers wait for more');
+  t.equal(sha(await decodeFile(join(dir, 'b.xz'), 0, b.length, { threads: 2 })), sha(other), 'second file, same workers');
+  t.equal(idleXzWorkers(), waiting, 'reused, not added to');
+  const pa = (await planXzFileRegion(join(dir, 'a.xz'), 0, a.length))!;
+  for await (const _ of xzDecompressFile(join(dir, 'a.xz'), 0, pa, 'a.xz', { threads: 2, cap: 1 })) break;
+  t.ok(idleXzWorkers() < waiting, 'a worker stopped mid-job is not kept');
+  const err = await decodeFile(join(dir, 'bad.xz'), 0, bad.length, { threads: 2 }).then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
+  t.equal(err?.code, 'E_DECOMPRESS', 'damaged block still reported');
+  t.equal(sha(await decodeFile(join(dir, 'b.xz'), 0, b.length, { threads: 2 })), sha(other), 'and the next decoding is right');
 });
 
 t.test('damage: corrupt block fails naming the block; broken Index, footer or several streams are not planned', async (t) => {

@@ -3,6 +3,8 @@
 // their sizes in the Index at the end of the stream. Each block goes to a worker thread, which
 // decodes it as a standalone one-block stream with all of xz's checks; this generator hands the
 // output out strictly in order. Memory: `cap` undelivered bytes plus a few chunks, and a read buffer per worker.
+// Workers that answered all their jobs wait a moment for the next decoding (starting two costs ~45 ms
+// and as much CPU, per package extracted); idle ones do not keep the process alive.
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -33,8 +35,52 @@ const OUT_CHUNK = 1024 * 1024;
 const SLACK_CHUNKS = 8;
 const READ_CHUNK = 1024 * 1024;
 
+/** How long finished workers wait for the next decoding before they are ended (a package set is unpacked one after another). */
+const IDLE_MS = 5000;
+
 // tsx (used by the tests) compiles with keepNames, which wraps nested functions in __name(...).
 const WORKER_SOURCE = `const __name = (f) => f;\n(${xzBlockWorker.toString()})();\n`;
+
+const idle: Worker[] = [];
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Workers waiting for the next decoding (for tests). */
+export function idleXzWorkers(): number {
+  return idle.length;
+}
+
+/** An idle worker, or a new one. */
+function takeWorker(): Worker {
+  const reused = idle.pop();
+  if (reused) {
+    reused.ref();
+    return reused;
+  }
+  const data: XzWorkerData = { module: xzWasmModule(), ctx: CTX, slots: { pending: FLOW_PENDING, stop: FLOW_STOP, reading: FLOW_READING }, outChunk: OUT_CHUNK, readChunk: READ_CHUNK };
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
+  // Whatever happens to it while idle, it leaves the pool (a decoding in progress has its own listeners).
+  const leave = (): void => {
+    const i = idle.indexOf(worker);
+    if (i >= 0) idle.splice(i, 1);
+  };
+  worker.on('error', leave);
+  worker.on('exit', leave);
+  return worker;
+}
+
+/** Keeps workers that have no job in progress for the next decoding, for IDLE_MS. */
+function releaseWorkers(workers: Worker[]): void {
+  for (const w of workers) {
+    w.unref();
+    idle.push(w);
+  }
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    for (const w of idle.splice(0)) void w.terminate();
+  }, IDLE_MS);
+  idleTimer.unref();
+}
 
 interface BlockState {
   chunks: Uint8Array[];
@@ -70,9 +116,13 @@ export async function* xzDecompressFile(path: string, offset: number, plan: XzPl
   new XzDecoder(what).dispose(); // checks the wasm ABI the workers rely on, in this thread, with its error
   const n = Math.max(1, Math.min(opts.threads ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS), plan.blocks.length));
   const cap = Math.min(opts.cap ?? DEFAULT_CAP, MAX_CAP);
+  const slack = Math.max(SLACK_CHUNKS, 2 * n) * OUT_CHUNK;
   const states: BlockState[] = plan.blocks.map(() => ({ chunks: [], done: false, worker: -1 }));
   const flow = new Int32Array(new SharedArrayBuffer(FLOW_SLOTS * 4));
   const workers: Worker[] = [];
+  /** Per worker: the block it is decoding, or -1. */
+  const busy: number[] = [];
+  const listeners: Array<{ message: (m: XzWorkerMessage) => void; error: (err: unknown) => void; exit: (code: number) => void }> = [];
   let fatal: unknown;
   let wake: (() => void) | undefined;
   const notify = (): void => {
@@ -86,33 +136,41 @@ export async function* xzDecompressFile(path: string, offset: number, plan: XzPl
     const block = next++;
     const b = plan.blocks[block]!;
     states[block]!.worker = w;
-    const job: XzJob = { block, position: offset + b.offset, size: b.size, header: plan.header, suffix: blockStreamSuffix(plan, b) };
+    const job: XzJob = { block, path, position: offset + b.offset, size: b.size, header: plan.header, suffix: blockStreamSuffix(plan, b), flow: flow.buffer as SharedArrayBuffer, cap, slack };
+    busy[w] = block;
     workers[w]!.postMessage(job);
   };
 
   try {
-    const module = xzWasmModule();
-    const slots = { pending: FLOW_PENDING, stop: FLOW_STOP, reading: FLOW_READING };
     for (let w = 0; w < n; w++) {
-      const data: XzWorkerData = { module, path, ctx: CTX, flow: flow.buffer as SharedArrayBuffer, slots, cap, slack: Math.max(SLACK_CHUNKS, 2 * n) * OUT_CHUNK, outChunk: OUT_CHUNK, readChunk: READ_CHUNK };
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
+      const worker = takeWorker();
       workers.push(worker);
-      worker.on('message', (m: XzWorkerMessage) => {
-        const s = states[m.block]!;
-        if (m.type === 'data') s.chunks.push(m.bytes);
-        else if (m.type === 'end') s.done = true;
-        else s.error = { code: m.code, inputBytes: m.inputBytes };
-        if (m.type !== 'data') assign(w);
-        notify();
-      });
-      worker.on('error', (err) => {
-        fatal ??= err;
-        notify();
-      });
-      worker.on('exit', (code) => {
-        fatal ??= new CompressInternalError(`xz worker thread exited (code ${code}) while decoding ${what}`);
-        notify();
-      });
+      busy.push(-1);
+      const l = {
+        message: (m: XzWorkerMessage): void => {
+          const s = states[m.block]!;
+          if (m.type === 'data') s.chunks.push(m.bytes);
+          else if (m.type === 'end') s.done = true;
+          else s.error = { code: m.code, inputBytes: m.inputBytes };
+          if (m.type !== 'data') {
+            busy[w] = -1;
+            assign(w);
+          }
+          notify();
+        },
+        error: (err: unknown): void => {
+          fatal ??= err;
+          notify();
+        },
+        exit: (code: number): void => {
+          fatal ??= new CompressInternalError(`xz worker thread exited (code ${code}) while decoding ${what}`);
+          notify();
+        },
+      };
+      listeners.push(l);
+      worker.on('message', l.message);
+      worker.on('error', l.error);
+      worker.on('exit', l.exit);
     }
     for (let w = 0; w < n; w++) assign(w);
 
@@ -142,7 +200,19 @@ export async function* xzDecompressFile(path: string, offset: number, plan: XzPl
   } finally {
     Atomics.store(flow, FLOW_STOP, 1);
     Atomics.notify(flow, FLOW_PENDING);
-    for (const w of workers) w.removeAllListeners();
-    await Promise.all(workers.map((w) => w.terminate()));
+    const keep: Worker[] = [];
+    const end: Worker[] = [];
+    workers.forEach((w, i) => {
+      const l = listeners[i];
+      if (l) {
+        w.off('message', l.message);
+        w.off('error', l.error);
+        w.off('exit', l.exit);
+      }
+      // A worker still on a job (we stopped early, or failed) could post to the next decoding: end it.
+      (l && busy[i] === -1 && fatal === undefined ? keep : end).push(w);
+    });
+    releaseWorkers(keep);
+    await Promise.all(end.map((w) => w.terminate()));
   }
 }

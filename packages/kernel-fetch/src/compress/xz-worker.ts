@@ -2,8 +2,10 @@
 // works the same from dist/ and from the TypeScript sources under tsx: nothing outside this function
 // is referenced, everything it needs comes in `workerData` (the compiled wasm module included).
 //
-// Protocol. In: a job per block {block, position, size, header, suffix}: read `size` bytes of the file at
-// `position`, decode header + bytes + suffix as one xz stream (see blockStreamSuffix in xz-index.ts).
+// Protocol. In: a job per block {block, path, position, size, header, suffix, flow, cap, slack}: read
+// `size` bytes of the file `path` at `position`, decode header + bytes + suffix as one xz stream (see
+// blockStreamSuffix in xz-index.ts). A worker holds nothing between jobs, so it can serve the next
+// decoding (of another file) once it has answered its last job.
 // Out: {type:'data', block, bytes} chunks in order, then {type:'end', block} or
 // {type:'error', block, code, inputBytes}. Flow control, shared by all workers: `flow[FLOW_PENDING]`
 // counts bytes posted and not yet consumed by the reader; above `cap` a worker sleeps on it. The worker
@@ -17,18 +19,13 @@ export const FLOW_STOP = 1;
 export const FLOW_READING = 2;
 export const FLOW_SLOTS = 3;
 
-/** What the main thread passes to each worker. */
+/** What the main thread passes to each worker when starting it. */
 export interface XzWorkerData {
   module: object;
-  path: string;
   /** Word indexes of the DecompressionContext fields (CTX in xz-wasm.ts). */
   ctx: { bufSize: number; inPtr: number; inPos: number; inSize: number; outPtr: number; outPos: number };
-  /** Int32Array slots, shared by all workers (FLOW_*: the function body cannot see module constants). */
-  flow: SharedArrayBuffer;
+  /** Slots of the flow array (FLOW_*: the function body cannot see module constants). */
   slots: { pending: number; stop: number; reading: number };
-  /** Undelivered bytes, all workers together, above which workers not decoding the block being read wait. */
-  cap: number;
-  slack: number;
   /** Output is posted in chunks of this many bytes (fewer messages than the wasm's 64 KiB). */
   outChunk: number;
   readChunk: number;
@@ -36,10 +33,16 @@ export interface XzWorkerData {
 
 export interface XzJob {
   block: number;
+  path: string;
   position: number;
   size: number;
   header: Uint8Array;
   suffix: Uint8Array;
+  /** Int32Array slots shared by all workers of one decoding. */
+  flow: SharedArrayBuffer;
+  /** Undelivered bytes, all workers together, above which workers not decoding the block being read wait. */
+  cap: number;
+  slack: number;
 }
 
 export type XzWorkerMessage =
@@ -53,7 +56,6 @@ export function xzBlockWorker(): void {
   const fs = require('node:fs') as typeof import('node:fs');
   const d = workerData as XzWorkerData;
   const C = d.ctx;
-  const flow = new Int32Array(d.flow);
   const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
   const wasm = new WA.Instance(d.module, {}).exports as {
     memory: { buffer: ArrayBuffer };
@@ -62,7 +64,6 @@ export function xzBlockWorker(): void {
     supply_input(ctx: number, n: number): void;
     get_next_output(ctx: number): number;
   };
-  const fd = fs.openSync(d.path, 'r');
   const port = parentPort!;
   const XZ_OK = 0;
   const XZ_STREAM_END = 1;
@@ -71,6 +72,8 @@ export function xzBlockWorker(): void {
   const STOPPED = -1;
 
   port.on('message', (job: XzJob) => {
+    const flow = new Int32Array(job.flow);
+    const fd = fs.openSync(job.path, 'r');
     const ctx = wasm.create_context();
     const words = (): Uint32Array => new Uint32Array(wasm.memory.buffer, ctx, 8);
     const bufSize = words()[C.bufSize]!;
@@ -89,7 +92,7 @@ export function xzBlockWorker(): void {
       for (;;) {
         if (Atomics.load(flow, d.slots.stop) !== 0) throw STOPPED;
         const v = Atomics.load(flow, d.slots.pending);
-        if (v <= d.cap + (Atomics.load(flow, d.slots.reading) === job.block ? d.slack : 0)) break;
+        if (v <= job.cap + (Atomics.load(flow, d.slots.reading) === job.block ? job.slack : 0)) break;
         Atomics.wait(flow, d.slots.pending, v, 100);
       }
     };
@@ -153,6 +156,7 @@ export function xzBlockWorker(): void {
       port.postMessage({ type: 'error', block: job.block, code: err, inputBytes });
     } finally {
       wasm.destroy_context(ctx);
+      fs.closeSync(fd);
     }
   });
 }
