@@ -280,9 +280,8 @@ export class FileTree {
       if (p !== '' && k !== p && !k.startsWith(p + '/')) continue;
       if (e.type === 'symlink') continue;
       const mode = e.type === 'dir' || (e.mode & 0o111) !== 0 ? 0o755 : 0o644;
-      if (mode !== e.mode) this.map.set(k, { ...e, mode });
+      if (mode !== e.mode) e.mode = mode; // in place, as the time setters
     }
-    this.sorted = undefined;
   }
 
   /** Hard-link groups: target path -> all its names (the file itself first, links in path order). */

@@ -44,6 +44,19 @@ t.test('clampTimes and setTimes change the tree, not objects the caller passed i
   t.same(tree.entries().map((e) => [e.mtime, e.mtimeNsec]), tree.entries().map(() => [42, 0]), 'setTimes: every entry');
 });
 
+t.test('normalizeModes changes modes below the prefix only, in the sorted list too', async (t) => {
+  const tree = new FileTree();
+  tree.file('jre/bin/java', 'x', { mode: 0o4750 });
+  tree.file('jre/lib/a.so', 'x', { mode: 0o600 });
+  tree.file('other', 'x', { mode: 0o600 });
+  tree.symlink('jre/link', 'bin/java');
+  const sorted = tree.entries();
+  tree.normalizeModes('jre');
+  const modes = Object.fromEntries(tree.entries().map((e) => [e.path, e.mode]));
+  t.equal(tree.entries(), sorted, 'same sorted list');
+  t.same([modes['jre/bin/java'], modes['jre/lib/a.so'], modes['other'], modes['jre/link']], [0o755, 0o644, 0o600, 0o777]);
+});
+
 t.test('addImported stores the entry and refuses to replace a directory', async (t) => {
   const tree = new FileTree();
   tree.mkdirp('d');
