@@ -1,7 +1,7 @@
 // Block-parallel xz decoding: the Index-derived plan against `xz --robot -lv`, one-block streams
 // accepted by the xz CLI, parallel output equal to the input with any thread count and a tiny
 // flow-control cap, and damaged input (block, Index, footer, several streams) that must not pass.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,6 +112,20 @@ t.test('workers serve the next decoding (another file) once done; after an early
   );
   t.equal(err?.code, 'E_DECOMPRESS', 'damaged block still reported');
   t.equal(sha(await decodeFile(join(dir, 'b.xz'), 0, b.length, { threads: 2 })), sha(other), 'and the next decoding is right');
+});
+
+t.test('works in a process started with --input-type=module (workers do not inherit it)', async (t) => {
+  const bytes = xz(['-T2', '--block-size=60000', '-c'], text);
+  const dir = t.testdir({ 'in.xz': bytes });
+  const mod = new URL('../dist/compress/xz-parallel.js', import.meta.url).href;
+  const script = `const { planXzFileRegion, xzDecompressFile } = await import(${JSON.stringify(mod)});
+const p = await planXzFileRegion('in.xz', 0, ${bytes.length});
+let n = 0;
+for await (const c of xzDecompressFile('in.xz', 0, p, 'in.xz', { threads: 2 })) n += c.length;
+console.log(n);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+  t.equal(r.stderr, '', 'no error');
+  t.equal(r.stdout.trim(), String(text.length), 'decoded in full');
 });
 
 t.test('damage: corrupt block fails naming the block; broken Index, footer or several streams are not planned', async (t) => {

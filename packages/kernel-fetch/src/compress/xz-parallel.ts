@@ -49,6 +49,20 @@ export function idleXzWorkers(): number {
   return idle.length;
 }
 
+/**
+ * The process's node options for a worker, less --input-type: a worker inherits them, and with
+ * `--input-type=module` (node -e with imports) it would read its CommonJS source as ESM and fail.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i]!;
+    if (a === '--input-type') i++; // the value follows
+    else if (!a.startsWith('--input-type=')) out.push(a);
+  }
+  return out;
+}
+
 /** An idle worker, or a new one. */
 function takeWorker(): Worker {
   const reused = idle.pop();
@@ -57,7 +71,7 @@ function takeWorker(): Worker {
     return reused;
   }
   const data: XzWorkerData = { module: xzWasmModule(), ctx: CTX, slots: { pending: FLOW_PENDING, stop: FLOW_STOP, reading: FLOW_READING }, outChunk: OUT_CHUNK, readChunk: READ_CHUNK };
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: workerExecArgv() });
   // Whatever happens to it while idle, it leaves the pool (a decoding in progress has its own listeners).
   const leave = (): void => {
     const i = idle.indexOf(worker);
