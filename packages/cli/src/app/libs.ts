@@ -35,9 +35,14 @@ function byteCompare(a: string, b: string): number {
  * Breadth first; within a level, new sonames are visited in sorted order, so the result does not
  * depend on the order files list their needs. Throws MissingLibraryError for a soname that `lookup`
  * cannot find, naming the ELF that needed it; ElfArchError when a library is not x86-64.
+ * `inspect` reads an ELF's headers; a caller resolving many closures passes a memoized one.
  */
-export async function resolveLibraryClosure(rootElf: string | ElfInfo, lookup: LibraryLookup): Promise<LibraryClosure> {
-  const root = typeof rootElf === 'string' ? await inspectElf(rootElf) : rootElf;
+export async function resolveLibraryClosure(
+  rootElf: string | ElfInfo,
+  lookup: LibraryLookup,
+  inspect: (path: string) => Promise<ElfInfo> = inspectElf,
+): Promise<LibraryClosure> {
+  const root = typeof rootElf === 'string' ? await inspect(rootElf) : rootElf;
   const seen = new Set<string>();
   const libraries: ResolvedLibrary[] = [];
   let level: ElfInfo[] = [root];
@@ -55,7 +60,7 @@ export async function resolveLibraryClosure(rootElf: string | ElfInfo, lookup: L
       const neededBy = wanted.get(soname)!;
       const path = await lookup(soname, neededBy);
       if (path === undefined) throw new MissingLibraryError(soname, neededBy.path);
-      const info = await inspectElf(path);
+      const info = await inspect(path);
       libraries.push({ soname, path, neededBy: neededBy.path, depth, info });
       next.push(info);
     }

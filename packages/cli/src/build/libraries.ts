@@ -92,10 +92,24 @@ export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
     return lookupOnce(soname, neededBy);
   };
 
-  for (const elf of req.elfs) {
-    if (!(await hasElfMagic(elf.hostPath))) continue;
-    const info = await inspectElf(elf.hostPath);
-    const closure = await resolveLibraryClosure(info, lookup);
+  // Every ELF of a JRE needs libc.so.6 and friends again: each file's headers are read once. The
+  // ELFs themselves are read ahead, all at once (reads are many and small); their closures are
+  // still resolved one after another, in order, so the plan does not depend on timing.
+  const inspected = new Map<string, Promise<ElfInfo>>();
+  const inspect = (path: string): Promise<ElfInfo> => {
+    let info = inspected.get(path);
+    if (!info) inspected.set(path, (info = inspectElf(path)));
+    return info;
+  };
+  const heads = req.elfs.map((elf) => {
+    const head = hasElfMagic(elf.hostPath).then((isElf) => (isElf ? inspect(elf.hostPath) : undefined));
+    head.catch(() => undefined); // awaited in order below; don't report it unhandled meanwhile
+    return head;
+  });
+  for (const head of heads) {
+    const info = await head;
+    if (!info) continue;
+    const closure = await resolveLibraryClosure(info, lookup, inspect);
     for (const e of [info, ...closure.libraries.map((l) => l.info)]) {
       if (!e.interpreter || interpreter) continue;
       const rel = e.interpreter.replace(/^\/+/, '');
