@@ -162,6 +162,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // tree is final, so it runs alongside what follows (compression works off the main thread).
   let overhead: Promise<number> | undefined;
   const measureOverhead = (t: FileTree): void => {
+    if (options.measureOverhead === false) return;
     overhead = ownOverhead(t, compress);
     overhead.catch(() => {}); // awaited at the end; an earlier failure must not leave it unhandled
   };
@@ -244,7 +245,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     : createHash('sha256').update(parts.map((p) => `${p.sha256}  ${p.name}\n`).join('')).digest('hex');
   return {
     output, format, digest, parts, partitions, contents: summarizeTree(isDisk ? [tree, initTree] : [tree]),
-    overheadBytes: await (overhead ?? ownOverhead(isDisk ? initTree : tree, compress)), timings: timer.timings, packages,
+    ...(overhead ? { overheadBytes: await overhead } : {}), timings: timer.timings, packages,
     kernelRelease: kernel.release, cmdline,
   };
 }

@@ -71,6 +71,11 @@ export interface BuildOptions {
   sizeBytes?: number;
   /** Timestamp for every file (SOURCE_DATE_EPOCH); default 0. */
   epoch?: number;
+  /**
+   * Measure mkimage's own overhead for the summary (default true). It compresses the init stage a
+   * second time; a caller that shows no summary (`mkimage -q` without --report) skips that work.
+   */
+  measureOverhead?: boolean;
   onProgress?: (event: BuildEvent) => void;
 }
 
@@ -99,8 +104,11 @@ export interface BuildResult {
   partitions: Array<{ name: string; partUuid: string; offset: number; size: number; holds: string }>;
   /** What the initramfs holds, grouped (kernel modules, init stage, runtime, libraries, app). */
   contents: Array<{ group: string; bytes: number; files: number }>;
-  /** mkimage's own overhead (init stage and system files), compressed as stored in the image. */
-  overheadBytes: number;
+  /**
+   * mkimage's own overhead (init stage and system files), compressed as stored in the image;
+   * undefined when the build was asked not to measure it (`measureOverhead: false`).
+   */
+  overheadBytes?: number;
   timings: Array<{ step: BuildStep; ms: number }>;
   packages: Array<{ name: string; version: string; sha256: string }>;
   kernelRelease: string;

@@ -94,6 +94,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       offline: argv.offline,
       updateLock: argv['update-lock'],
       epoch: readSourceDateEpoch(),
+      measureOverhead: !argv.quiet || argv.report !== undefined, // shown in the summary and the report only
       onProgress: reporter.onEvent,
     });
     reporter.summary(result);

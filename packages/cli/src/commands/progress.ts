@@ -61,7 +61,7 @@ export function createReporter(opts: { quiet: boolean; stream?: NodeJS.WriteStre
     for (const p of r.partitions) lines.push(`    ${p.name.padEnd(10)} ${formatBytes(p.size).padStart(10)}  ${p.holds} (PARTUUID ${p.partUuid})`);
     lines.push('  contents:');
     for (const c of r.contents) lines.push(`    ${c.group.padEnd(38)} ${formatBytes(c.bytes).padStart(10)}  ${c.files} entries`);
-    lines.push(`    ${'mkimage overhead, compressed'.padEnd(38)} ${formatBytes(r.overheadBytes).padStart(10)}`);
+    if (r.overheadBytes !== undefined) lines.push(`    ${'mkimage overhead, compressed'.padEnd(38)} ${formatBytes(r.overheadBytes).padStart(10)}`);
     const total = r.timings.reduce((a, t) => a + t.ms, 0);
     lines.push(`  time: ${(total / 1000).toFixed(1)} s (${r.timings.map((t) => `${t.step} ${(t.ms / 1000).toFixed(1)} s`).join(', ')})`);
     out.write(lines.join('\n') + '\n');
