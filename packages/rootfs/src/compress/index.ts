@@ -1,23 +1,19 @@
-// Initramfs compression: none, gzip (parallel, one member, default) or zstd (when node has it).
+// Initramfs compression: none, gzip (libdeflate in WASM, block-parallel, one member; default) or zstd (when node has it).
 import * as zlib from 'node:zlib';
+import { CompressError } from './errors.js';
 import { gzipParallel, type GzipOptions } from './gzip.js';
+import { DEFLATE_MAX_LEVEL, DEFLATE_MIN_LEVEL, deflateWasmModule } from './deflate-wasm.js';
 
 export { gzipParallel, type GzipOptions } from './gzip.js';
 export { crc32 } from './crc32.js';
+export { CompressError, type CompressErrorCode } from './errors.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
 
 export interface CompressOptions extends GzipOptions {
-  /** gzip: 0-9 (default 6); zstd: 1-19 (default 3). */
+  /** gzip: libdeflate 0-12 (default 6); zstd: 1-19 (default 3). */
   level?: number;
-}
-
-export class CompressError extends Error {
-  constructor(readonly code: 'E_COMPRESS_UNSUPPORTED' | 'E_COMPRESS_OPTION', message: string, readonly data: { method: string; level?: number }) {
-    super(message);
-    this.name = 'CompressError';
-  }
 }
 
 type ZstdFactory = (opts: { params: Record<number, number> }) => NodeJS.ReadWriteStream;
@@ -56,9 +52,10 @@ export function compressInitramfs(cpio: AsyncIterable<Uint8Array>, method: Compr
     case 'none':
       return passThrough(cpio);
     case 'gzip':
-      if (level !== undefined && !(Number.isInteger(level) && level >= 0 && level <= 9)) {
-        throw new CompressError('E_COMPRESS_OPTION', `gzip level ${level} is not valid; use 0-9 (default 6)`, { method, level });
+      if (level !== undefined && !(Number.isInteger(level) && level >= DEFLATE_MIN_LEVEL && level <= DEFLATE_MAX_LEVEL)) {
+        throw new CompressError('E_COMPRESS_OPTION', `gzip level ${level} is not valid; use ${DEFLATE_MIN_LEVEL}-${DEFLATE_MAX_LEVEL} (default 6)`, { method, level });
       }
+      deflateWasmModule(); // a missing .wasm fails here, before anything is written
       return gzipParallel(cpio, opts);
     case 'zstd':
       if (!hasZstd) {
