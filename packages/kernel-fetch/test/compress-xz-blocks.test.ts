@@ -1,12 +1,14 @@
-// Block-parallel xz decoding: the Index-derived plan against `xz --robot -lv`, one-block streams
-// accepted by the xz CLI, parallel output equal to the input with any thread count and a tiny
-// flow-control cap, and damaged input (block, Index, footer, several streams) that must not pass.
+// Block-parallel xz decoding: the Index and Block Header plan against `xz --robot -lvv`, parallel
+// output equal to `xz -dc`'s for random inputs, block sizes and check types with any thread count and
+// a tiny flow-control cap, and damaged input that must not pass: a truncated block, an Index record
+// with the wrong sizes, a corrupt block (the Check is verified with `check: true`; without it, only a
+// damaged Check field goes unnoticed, by design), a damaged Index or footer, several streams.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { blockStreamSuffix, decodeVarint, encodeVarint, planXzStream, type XzPlan } from '../src/compress/xz-index.js';
+import { decodeBlockHeader, decodeVarint, encodeVarint, planXzStream, type XzPlan } from '../src/compress/xz-index.js';
 import { idleXzWorkers, planXzFileRegion, xzDecompressFile } from '../src/compress/xz-parallel.js';
 
 const words = Array.from({ length: 400 }, () => randomBytes(5).toString('hex'));
@@ -18,12 +20,20 @@ async function plan(bytes: Uint8Array): Promise<XzPlan | undefined> {
   return planXzStream(bytes.length, async (at, n) => bytes.subarray(at, at + n));
 }
 
-async function decodeFile(path: string, offset: number, length: number, opts = {}): Promise<Buffer> {
-  const p = await planXzFileRegion(path, offset, length);
+async function decodeFile(path: string, offset: number, length: number, opts = {}, edit?: (p: XzPlan) => XzPlan): Promise<Buffer> {
+  let p = await planXzFileRegion(path, offset, length);
   if (!p) throw new Error('no plan');
+  if (edit) p = edit(p);
   const parts: Uint8Array[] = [];
   for await (const c of xzDecompressFile(path, offset, p, 'test.xz', opts)) parts.push(c);
   return Buffer.concat(parts);
+}
+
+async function decodeError(path: string, length: number, opts = {}, edit?: (p: XzPlan) => XzPlan): Promise<(Error & { code?: string }) | undefined> {
+  return decodeFile(path, 0, length, opts, edit).then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
 }
 
 t.test('varints round-trip (xz spec §1.2)', async (t) => {
@@ -31,33 +41,54 @@ t.test('varints round-trip (xz spec §1.2)', async (t) => {
   t.equal(decodeVarint(Uint8Array.of(0x80, 0x00), 0), undefined, 'a trailing zero byte is not minimal: rejected');
 });
 
-t.test('the plan agrees with xz --robot -lv, and each block alone is a stream xz accepts', async (t) => {
+t.test('the plan agrees with xz --robot -lvv (offsets, sizes, Block Header size, LZMA2 props)', async (t) => {
   const bytes = xz(['-6', '-T2', '--block-size=150000', '--check=crc64', '-c'], text);
   const dir = t.testdir({ 'in.xz': bytes });
-  const listed = execFileSync('xz', ['--robot', '-lv', join(dir, 'in.xz')]).toString().split('\n').filter((l) => l.startsWith('block\t'));
+  const listed = execFileSync('xz', ['--robot', '-lvv', join(dir, 'in.xz')]).toString().split('\n').filter((l) => l.startsWith('block\t'));
   const p = await plan(bytes);
   t.ok(p, 'planned');
   t.ok(listed.length >= 3, `several blocks (${listed.length})`);
-  // block <stream> <in stream> <in file> <comp offset> <uncomp offset> <total size> <uncomp size> ...
+  t.equal(p!.checkId, 4, 'CRC64');
+  t.equal(p!.checkSize, 8, 'CRC64 is 8 bytes');
+  // block <stream> <in stream> <in file> <comp offset> <uncomp offset> <total size> <uncomp size> <ratio> <check> <value> <header size> <flags> <compressed size> ...
   t.same(
-    p!.blocks.map((b) => [b.offset, b.size, b.uncompressedSize]),
-    listed.map((l) => l.split('\t')).map((f) => [Number(f[4]), Number(f[6]), Number(f[7])]),
+    p!.blocks.map((b) => [b.offset, b.size, b.uncompressedSize, b.headerSize, b.unpaddedSize - b.headerSize - p!.checkSize]),
+    listed.map((l) => l.split('\t')).map((f) => [Number(f[4]), Number(f[6]), Number(f[7]), Number(f[11]), Number(f[13])]),
     'offsets and sizes',
   );
-  let out = 0;
-  for (const [i, b] of p!.blocks.entries()) {
-    const one = Buffer.concat([p!.header, bytes.subarray(b.offset, b.offset + b.size), blockStreamSuffix(p!, b)]);
-    writeFileSync(join(dir, `b${i}.xz`), one);
-    const dec = execFileSync('xz', ['-dc', join(dir, `b${i}.xz`)]);
-    t.equal(sha(dec), sha(text.subarray(out, out + b.uncompressedSize)), `block ${i + 1} decodes alone with xz -dc`);
-    out += b.uncompressedSize;
+  // -6: 8 MiB dictionary, LZMA2 props byte 22 (2 << (22 / 2 + 11) = 8 MiB, xz spec §5.3.1).
+  t.same([...new Set(p!.blocks.map((b) => b.lzma2Props))], [22], 'LZMA2 dictionary byte');
+  t.equal(p!.blocks.reduce((n, b) => n + b.uncompressedSize, 0), text.length, 'blocks cover the input');
+  // The pairing: a header with a second filter (BCJ) or a bad CRC32 is not taken for an LZMA2-only block.
+  const h = bytes.subarray(p!.blocks[0]!.offset, p!.blocks[0]!.offset + p!.blocks[0]!.headerSize);
+  t.equal(decodeBlockHeader(h)?.headerSize, h.length, 'header decodes');
+  const bad = Buffer.from(h);
+  bad[2]! ^= 1;
+  t.equal(decodeBlockHeader(bad), undefined, 'damaged header (CRC32) rejected');
+  const x86 = xz(['--x86', '--lzma2', '-T2', '--block-size=100000', '-c'], text);
+  t.equal(await plan(x86), undefined, 'BCJ + LZMA2 chain: not planned (sequential path)');
+});
+
+t.test('random inputs, block sizes and checks: parallel output equals xz -dc, the same on every run', async (t) => {
+  const dir = t.testdir({});
+  const seedText = Buffer.concat([text.subarray(0, 200000), randomBytes(150000), text.subarray(200000, 400000), Buffer.alloc(100000, 7)]);
+  const cases: Array<[string[], number]> = [
+    [['--check=crc64', '--block-size=65536'], 1],
+    [['--check=crc32', '--block-size=123457', '-1'], 2],
+    [['--check=sha256', '--block-size=300000', '-9e'], 2],
+    [['--check=none', '--block-size=40000'], 3],
+  ];
+  for (const [args, threads] of cases) {
+    const bytes = xz(['-T2', ...args, '-c'], seedText);
+    const file = join(dir, 'in.xz');
+    writeFileSync(file, bytes);
+    const want = sha(execFileSync('xz', ['-dc', file], { maxBuffer: 1 << 28 }));
+    t.equal(want, sha(seedText), `${args.join(' ')}: xz -dc round trip`);
+    const a = await decodeFile(file, 0, bytes.length, { threads });
+    const b = await decodeFile(file, 0, bytes.length, { threads, check: true, cap: 1 });
+    t.equal(sha(a), want, `${args.join(' ')}: equals xz -dc (${threads} threads)`);
+    t.equal(sha(b), want, `${args.join(' ')}: with checks, tiny cap`);
   }
-  t.equal(out, text.length, 'blocks cover the input');
-  // The pairing: a wrong Index record in the suffix is caught by xz.
-  const b0 = p!.blocks[0]!;
-  const lying = Buffer.concat([p!.header, bytes.subarray(b0.offset, b0.offset + b0.size), blockStreamSuffix(p!, { ...b0, uncompressedSize: b0.uncompressedSize + 1 })]);
-  writeFileSync(join(dir, 'lying.xz'), lying);
-  t.throws(() => execFileSync('xz', ['-t', join(dir, 'lying.xz')], { stdio: 'pipe' }), 'xz rejects a block whose Index record lies');
 });
 
 t.test('parallel decoding equals the input for any thread count, cap and region offset', async (t) => {
@@ -106,7 +137,7 @@ t.test('workers serve the next decoding (another file) once done; after an early
   const pa = (await planXzFileRegion(join(dir, 'a.xz'), 0, a.length))!;
   for await (const _ of xzDecompressFile(join(dir, 'a.xz'), 0, pa, 'a.xz', { threads: 2, cap: 1 })) break;
   t.ok(idleXzWorkers() < waiting, 'a worker stopped mid-job is not kept');
-  const err = await decodeFile(join(dir, 'bad.xz'), 0, bad.length, { threads: 2 }).then(
+  const err = await decodeFile(join(dir, 'bad.xz'), 0, bad.length, { threads: 2, check: true }).then(
     () => undefined,
     (e: Error & { code?: string }) => e,
   );
@@ -137,10 +168,8 @@ t.test('damage: corrupt block fails naming the block; broken Index, footer or se
   const b1 = p.blocks[1]!;
   bad[b1.offset + Math.floor(b1.size / 2)]! ^= 0x10;
   writeFileSync(file, bad);
-  const err = await decodeFile(file, 0, bad.length).then(
-    () => undefined,
-    (e: Error & { code?: string }) => e,
-  );
+  // With the Check verified, any change to the data is caught.
+  const err = await decodeError(file, bad.length, { check: true });
   t.equal(err?.code, 'E_DECOMPRESS', 'corrupt block');
   t.match(err?.message ?? '', /^test\.xz: corrupt xz data \(.*in block 2 of \d+, after \d+ input bytes\)/, err?.message);
   t.notOk(err?.message.includes('\n'), 'one line');
@@ -155,4 +184,45 @@ t.test('damage: corrupt block fails naming the block; broken Index, footer or se
   t.equal(await plan(footer), undefined, 'damaged footer: sequential path');
   t.equal(await plan(Buffer.concat([xz(['-c'], text.subarray(0, 100)), bytes])), undefined, 'two streams: sequential path');
   t.equal(await plan(bytes.subarray(0, bytes.length - 20)), undefined, 'truncated: sequential path');
+});
+
+t.test('without check: sizes are still enforced; only a damaged Check field passes (the data is right)', async (t) => {
+  const bytes = xz(['-T2', '--block-size=100000', '--check=crc64', '-c'], text);
+  const p = (await plan(bytes))!;
+  const dir = t.testdir({ 'ok.xz': bytes });
+  const ok = join(dir, 'ok.xz');
+  const editBlock = (i: number, f: (b: XzPlan['blocks'][number]) => Partial<XzPlan['blocks'][number]>) => (q: XzPlan): XzPlan => ({
+    ...q,
+    blocks: q.blocks.map((b, j) => (j === i ? { ...b, ...f(b) } : b)),
+  });
+  const cases: Array<[string, (q: XzPlan) => XzPlan, RegExp]> = [
+    ['uncompressed size too large', editBlock(1, (b) => ({ uncompressedSize: b.uncompressedSize + 1 })), /block decodes to \d+ bytes, its Index record says/],
+    ['uncompressed size too small', editBlock(1, (b) => ({ uncompressedSize: b.uncompressedSize - 1 })), /block decodes to more than the \d+ bytes/],
+    ['block truncated (Compressed Data cut short)', editBlock(2, (b) => ({ unpaddedSize: b.unpaddedSize - 5 })), /does not end within the block's \d+ compressed bytes \(truncated\)/],
+    ['block longer than its data', editBlock(0, (b) => ({ unpaddedSize: b.unpaddedSize + 4, size: b.size + 4 })), /LZMA2 data ends after \d+ of the block's \d+ compressed bytes/],
+  ];
+  for (const [name, edit, reason] of cases) {
+    const err = await decodeError(ok, bytes.length, { threads: 2 }, edit);
+    t.equal(err?.code, 'E_DECOMPRESS', name);
+    t.match(err?.message ?? '', reason, err?.message);
+  }
+  // Truncated LZMA2 data inside an intact container: the file cut inside block 3, its Index kept.
+  const b2 = p.blocks[2]!;
+  const cut = Buffer.concat([bytes.subarray(0, b2.offset + b2.headerSize + 10), Buffer.alloc(b2.size - b2.headerSize - 10), bytes.subarray(b2.offset + b2.size)]);
+  writeFileSync(join(dir, 'cut.xz'), cut);
+  t.equal((await decodeError(join(dir, 'cut.xz'), cut.length))?.code, 'E_DECOMPRESS', 'zeroed block data rejected without the Check');
+  // The Check field itself is not read without `check`: the data decodes right; with `check` it is refused.
+  const badCheck = Buffer.from(bytes);
+  badCheck[b2.offset + b2.unpaddedSize - 1]! ^= 0xff;
+  writeFileSync(join(dir, 'check.xz'), badCheck);
+  t.equal(sha(await decodeFile(join(dir, 'check.xz'), 0, badCheck.length)), sha(text), 'damaged CRC64 field: skipped by default');
+  t.match((await decodeError(join(dir, 'check.xz'), badCheck.length, { check: true }))?.message ?? '', /integrity check mismatch, in block 3 of/, 'and caught with check: true');
+  const badPad = Buffer.from(bytes);
+  const padded = p.blocks.findIndex((b) => b.size > b.unpaddedSize);
+  if (padded >= 0) {
+    const b = p.blocks[padded]!;
+    badPad[b.offset + b.unpaddedSize - p.checkSize]! = 1; // first Block Padding byte (padding precedes the Check)
+    writeFileSync(join(dir, 'pad.xz'), badPad);
+    t.match((await decodeError(join(dir, 'pad.xz'), badPad.length))?.message ?? '', /Block Padding is not zeros/, 'non-zero Block Padding rejected');
+  }
 });

@@ -1,17 +1,18 @@
-// The xz decoder: xz-embedded (Lasse Collin, public domain) compiled to WebAssembly, as shipped inside
-// the `xz-decompress` npm package. We instantiate that module ourselves instead of using the package's
-// `XzReadableStream` because the wrapper (0.2.x) serialises all streams behind one global mutex (two
-// live streams deadlock), crashes on empty input and hides the input position. Its C side is tiny:
-//   create_context() -> ctx*   supply_input(ctx, n)   get_next_output(ctx) -> xz_ret   destroy_context(ctx)
-// where get_next_output runs xz_dec_catrun(s, &b, /* finish = */ b.in_size == 0): concatenated streams
-// and stream padding are handled, and supplying 0 bytes means "end of input".
+// The xz decoder: XZ Embedded (public domain / 0BSD) compiled to WebAssembly by wasm/build.sh, with a
+// small C interface of ours (wasm/xz-embedded/glue.c). The .wasm ships in the package (wasm/); it is
+// read relative to this module, which sits at the same depth in src/ (tests, via tsx) and dist/.
+//   create_context(bufSize) -> ctx*   destroy_context(ctx)   supply_input(ctx, n)
+//   stream mode: get_next_output(ctx) -> xz_ret   runs xz_dec_catrun(s, &b, finish = b.in_size == 0): whole
+//     streams, concatenated streams and stream padding, every check verified; supplying 0 bytes ends input.
+//   block mode:  block_reset(ctx, lzma2Props, checkId) -> xz_ret   block_run(ctx) -> xz_ret
+//     block_check_matches(ctx, storedPtr) -> 0|1   the raw LZMA2 decoder over one block's Compressed Data,
+//     the check computed only when checkId is not 0 (xz-parallel.ts).
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { CompressInternalError } from './errors.js';
 
-/** Layout of the C `DecompressionContext` (xz-decompress src/native/xz-decompress.h), u32 words. */
+/** Layout of `struct ctx` (wasm/xz-embedded/glue.c), u32 words. */
 export const CTX = {
-  bufSize: 0, // size_t bufsize (BUFSIZE = 65536)
+  bufSize: 0, // uint32_t buf_size
   inPtr: 1, // struct xz_buf { const uint8_t *in;
   inPos: 2, //   size_t in_pos;
   inSize: 3, //   size_t in_size;
@@ -29,9 +30,12 @@ export const XZ_RET_REASON: Record<number, string> = {
   4: 'XZ_MEMLIMIT_ERROR: LZMA2 dictionary larger than 64 MiB',
   5: 'XZ_FORMAT_ERROR: not xz data (bad magic bytes)',
   6: 'XZ_OPTIONS_ERROR: unsupported header options or filter chain',
-  7: 'XZ_DATA_ERROR: corrupt or truncated data, or an integrity check (CRC32/CRC64) mismatch',
+  7: 'XZ_DATA_ERROR: corrupt or truncated data, or an integrity check (CRC32/CRC64/SHA-256) mismatch',
   8: 'XZ_BUF_ERROR: no progress possible, input truncated',
 };
+
+/** The compiled module, relative to this file: src/compress/ or dist/compress/ -> wasm/. */
+const WASM_URL = new URL('../../wasm/xz-embedded.wasm', import.meta.url);
 
 // lib ES2023 has no WebAssembly typings (they live in lib.dom): the few members used here.
 interface WasmApi {
@@ -42,33 +46,38 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export interface XzExports {
   memory: { buffer: ArrayBuffer };
-  create_context(): number;
+  create_context(bufSize: number): number;
   destroy_context(ctx: number): void;
   supply_input(ctx: number, n: number): void;
   get_next_output(ctx: number): number;
+  block_reset(ctx: number, props: number, checkId: number): number;
+  block_run(ctx: number): number;
+  block_check_matches(ctx: number, stored: number): number;
 }
+const EXPORTS = ['create_context', 'destroy_context', 'supply_input', 'get_next_output', 'block_reset', 'block_run', 'block_check_matches'] as const;
 
 let instance: XzExports | undefined;
 let compiled: object | undefined;
 
-/** The compiled wasm module (~20 KB of code), compiled synchronously once; worker threads get it too. */
+/** The compiled wasm module (~22 KB), compiled synchronously once; worker threads get it too. */
 export function xzWasmModule(): object {
   if (compiled) return compiled;
-  const require = createRequire(import.meta.url);
-  const file = require.resolve('xz-decompress');
-  const m = /data:application\/wasm;base64,([A-Za-z0-9+/=]+)/.exec(readFileSync(file, 'latin1'));
-  if (!m) throw new CompressInternalError(`no embedded wasm module found in ${file}; xz-decompress changed its layout`);
-  compiled = new WA.Module(Buffer.from(m[1]!, 'base64'));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(WASM_URL);
+  } catch (err) {
+    throw new CompressInternalError(`cannot read the xz decoder ${WASM_URL.href} (${(err as Error).message}); the package is incomplete, reinstall it`);
+  }
+  compiled = new WA.Module(bytes);
   return compiled;
 }
 
 /** The shared wasm instance of this thread. */
 export function xzWasm(): XzExports {
   if (instance) return instance;
-  const module = xzWasmModule();
-  const exports = new WA.Instance(module, {}).exports as unknown as XzExports;
-  for (const name of ['create_context', 'destroy_context', 'supply_input', 'get_next_output'] as const) {
-    if (typeof exports[name] !== 'function') throw new CompressInternalError(`xz-decompress wasm lacks export ${name}`);
+  const exports = new WA.Instance(xzWasmModule(), {}).exports as unknown as XzExports;
+  for (const name of EXPORTS) {
+    if (typeof exports[name] !== 'function') throw new CompressInternalError(`xz wasm lacks export ${name}; rebuild it with wasm/build.sh`);
   }
   instance = exports;
   return instance;

@@ -2,12 +2,14 @@
 // works the same from dist/ and from the TypeScript sources under tsx: nothing outside this function
 // is referenced, everything it needs comes in `workerData` (the compiled wasm module included).
 //
-// Protocol. In: a job per block {block, path, position, size, header, suffix, flow, cap, slack}: read
-// `size` bytes of the file `path` at `position`, decode header + bytes + suffix as one xz stream (see
-// blockStreamSuffix in xz-index.ts). A worker holds nothing between jobs, so it can serve the next
-// decoding (of another file) once it has answered its last job.
+// Protocol. In: a job per block (XzJob): read the block's Compressed Data (`dataSize` bytes of the file
+// `path` at `dataPosition`) straight into the wasm heap and run the raw LZMA2 decoder over it (the
+// Block Header was parsed when planning: `props`). The decoder must end exactly at the last byte and
+// have produced `uncompressedSize` bytes; the Block Padding must be zeros; the Check is computed and
+// compared only when `checkId` is not 0. A worker holds nothing between jobs but its wasm context, so it
+// can serve the next decoding (of another file) once it has answered its last job.
 // Out: {type:'data', block, bytes} chunks in order, then {type:'end', block} or
-// {type:'error', block, code, inputBytes}. Flow control, shared by all workers: `flow[FLOW_PENDING]`
+// {type:'error', block, reason, inputBytes}. Flow control, shared by all workers: `flow[FLOW_PENDING]`
 // counts bytes posted and not yet consumed by the reader; above `cap` a worker sleeps on it. The worker
 // of the block the reader is on (`flow[FLOW_READING]`) may go `slack` further: more than what other
 // workers can overshoot the cap by (a chunk each), so the block being read always progresses.
@@ -22,22 +24,30 @@ export const FLOW_SLOTS = 3;
 /** What the main thread passes to each worker when starting it. */
 export interface XzWorkerData {
   module: object;
-  /** Word indexes of the DecompressionContext fields (CTX in xz-wasm.ts). */
-  ctx: { bufSize: number; inPtr: number; inPos: number; inSize: number; outPtr: number; outPos: number };
+  /** Word indexes of the context fields (CTX in xz-wasm.ts). */
+  ctx: { inPtr: number; inPos: number; inSize: number; outPtr: number; outPos: number };
   /** Slots of the flow array (FLOW_*: the function body cannot see module constants). */
   slots: { pending: number; stop: number; reading: number };
-  /** Output is posted in chunks of this many bytes (fewer messages than the wasm's 64 KiB). */
-  outChunk: number;
-  readChunk: number;
+  /** The wasm in and out buffer size; output is posted in chunks of at most this many bytes. */
+  bufSize: number;
+  /** xz_ret codes to messages (XZ_RET_REASON). */
+  reasons: Record<number, string>;
 }
 
 export interface XzJob {
   block: number;
   path: string;
-  position: number;
-  size: number;
-  header: Uint8Array;
-  suffix: Uint8Array;
+  /** File position and size of the block's Compressed Data. */
+  dataPosition: number;
+  dataSize: number;
+  /** Block Padding, then the Check, right after the Compressed Data. */
+  paddingSize: number;
+  checkSize: number;
+  /** The LZMA2 dictionary-size byte from the Block Header. */
+  props: number;
+  /** Check ID to verify (xz spec §3.4), or 0 to skip the check. */
+  checkId: number;
+  uncompressedSize: number;
   /** Int32Array slots shared by all workers of one decoding. */
   flow: SharedArrayBuffer;
   /** Undelivered bytes, all workers together, above which workers not decoding the block being read wait. */
@@ -48,7 +58,7 @@ export interface XzJob {
 export type XzWorkerMessage =
   | { type: 'data'; block: number; bytes: Uint8Array }
   | { type: 'end'; block: number }
-  | { type: 'error'; block: number; code: number; inputBytes: number };
+  | { type: 'error'; block: number; reason: string; inputBytes: number };
 
 export function xzBlockWorker(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -59,36 +69,41 @@ export function xzBlockWorker(): void {
   const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
   const wasm = new WA.Instance(d.module, {}).exports as {
     memory: { buffer: ArrayBuffer };
-    create_context(): number;
-    destroy_context(ctx: number): void;
+    create_context(bufSize: number): number;
     supply_input(ctx: number, n: number): void;
-    get_next_output(ctx: number): number;
+    block_reset(ctx: number, props: number, checkId: number): number;
+    block_run(ctx: number): number;
+    block_check_matches(ctx: number, stored: number): number;
   };
   const port = parentPort!;
   const XZ_OK = 0;
   const XZ_STREAM_END = 1;
-  const XZ_DATA_ERROR = 7;
-  const XZ_BUF_ERROR = 8;
   const STOPPED = -1;
+  // One context for the worker's life: its dictionary is reused by every block.
+  const ctx = wasm.create_context(d.bufSize);
+  if (ctx === 0) throw new Error('xz wasm: out of memory creating a context');
+  const words = (): Uint32Array => new Uint32Array(wasm.memory.buffer, ctx, 8); // memory may grow: fresh views
+
+  class Failure {
+    constructor(readonly reason: string) {}
+  }
 
   port.on('message', (job: XzJob) => {
     const flow = new Int32Array(job.flow);
-    const fd = fs.openSync(job.path, 'r');
-    const ctx = wasm.create_context();
-    const words = (): Uint32Array => new Uint32Array(wasm.memory.buffer, ctx, 8);
-    const bufSize = words()[C.bufSize]!;
+    let fd = -1;
     let inputBytes = 0;
-    let ended = false;
-    let out = new Uint8Array(d.outChunk);
-    let outLen = 0;
+    let outputBytes = 0;
 
     const post = (): void => {
-      if (outLen === 0) return;
-      const bytes = out.subarray(0, outLen);
-      Atomics.add(flow, d.slots.pending, outLen);
-      port.postMessage({ type: 'data', block: job.block, bytes }, [out.buffer]);
-      out = new Uint8Array(d.outChunk);
-      outLen = 0;
+      const w = words();
+      const n = w[C.outPos]!;
+      if (n === 0) return;
+      outputBytes += n;
+      if (outputBytes > job.uncompressedSize) throw new Failure(`block decodes to more than the ${job.uncompressedSize} bytes its Index record says`);
+      const bytes = new Uint8Array(wasm.memory.buffer).slice(w[C.outPtr]!, w[C.outPtr]! + n);
+      w[C.outPos] = 0;
+      Atomics.add(flow, d.slots.pending, n);
+      port.postMessage({ type: 'data', block: job.block, bytes }, [bytes.buffer]);
       for (;;) {
         if (Atomics.load(flow, d.slots.stop) !== 0) throw STOPPED;
         const v = Atomics.load(flow, d.slots.pending);
@@ -96,67 +111,59 @@ export function xzBlockWorker(): void {
         Atomics.wait(flow, d.slots.pending, v, 100);
       }
     };
-    const run = (finishing: boolean): void => {
-      for (;;) {
-        const ret = wasm.get_next_output(ctx);
-        const w = words(); // memory may have grown
-        const outPos = w[C.outPos]!;
-        if (outPos > 0) {
-          const src = new Uint8Array(wasm.memory.buffer, w[C.outPtr]!, outPos);
-          for (let off = 0; off < outPos; ) {
-            const n = Math.min(outPos - off, out.length - outLen);
-            out.set(src.subarray(off, off + n), outLen);
-            outLen += n;
-            off += n;
-            if (outLen === out.length) post();
-          }
-          words()[C.outPos] = 0;
-        }
-        if (ret === XZ_STREAM_END) {
-          ended = true;
-          return;
-        }
-        if (ret !== XZ_OK) throw ret;
-        const w2 = words();
-        if (w2[C.inPos] === w2[C.inSize] && outPos !== bufSize) {
-          if (finishing) throw XZ_BUF_ERROR;
-          return;
-        }
-      }
-    };
-    const feed = (bytes: Uint8Array): void => {
-      for (let off = 0; off < bytes.length; ) {
-        if (ended) throw XZ_DATA_ERROR; // bytes after the stream end: the block is longer than its Index record
-        const n = Math.min(bufSize, bytes.length - off);
-        new Uint8Array(wasm.memory.buffer).set(bytes.subarray(off, off + n), words()[C.inPtr]!);
-        wasm.supply_input(ctx, n);
-        off += n;
-        inputBytes += n;
-        run(false);
-      }
-    };
+
     try {
-      feed(job.header);
-      const buf = new Uint8Array(d.readChunk);
-      for (let done = 0; done < job.size; ) {
-        const got = fs.readSync(fd, buf, 0, Math.min(buf.length, job.size - done), job.position + done);
-        if (got === 0) throw XZ_BUF_ERROR;
-        feed(buf.subarray(0, got));
+      const reset = wasm.block_reset(ctx, job.props, job.checkId);
+      if (reset !== XZ_OK) throw reset;
+      fd = fs.openSync(job.path, 'r');
+      let ended = false;
+      for (let done = 0; done < job.dataSize; ) {
+        const n = Math.min(d.bufSize, job.dataSize - done);
+        const got = fs.readSync(fd, new Uint8Array(wasm.memory.buffer, words()[C.inPtr]!, n), 0, n, job.dataPosition + done);
+        if (got === 0) throw new Failure('file ends inside the block');
+        wasm.supply_input(ctx, got);
         done += got;
+        for (;;) {
+          const ret = wasm.block_run(ctx);
+          const w = words();
+          const consumed = w[C.inPos]!;
+          const full = w[C.outPos] === d.bufSize;
+          if (full) post();
+          if (ret === XZ_STREAM_END) {
+            inputBytes += consumed;
+            if (consumed !== got || done !== job.dataSize) throw new Failure(`LZMA2 data ends after ${inputBytes} of the block's ${job.dataSize} compressed bytes`);
+            ended = true;
+            break;
+          }
+          if (ret !== XZ_OK) {
+            inputBytes += consumed;
+            throw ret;
+          }
+          if (consumed === got && !full) {
+            inputBytes += consumed;
+            break; // needs more input
+          }
+        }
       }
-      feed(job.suffix);
-      wasm.supply_input(ctx, 0); // end of input: xz_dec_catrun's `finish`
-      run(true);
-      if (!ended) throw XZ_BUF_ERROR;
+      if (!ended) throw new Failure(`LZMA2 data does not end within the block's ${job.dataSize} compressed bytes (truncated)`);
       post();
+      if (outputBytes !== job.uncompressedSize) throw new Failure(`block decodes to ${outputBytes} bytes, its Index record says ${job.uncompressedSize}`);
+      // Block Padding (zeros), then the Check.
+      const tailSize = job.paddingSize + job.checkSize;
+      const inPtr = words()[C.inPtr]!;
+      const tail = new Uint8Array(wasm.memory.buffer, inPtr, tailSize);
+      if (fs.readSync(fd, tail, 0, tailSize, job.dataPosition + job.dataSize) !== tailSize) throw new Failure('file ends inside the block');
+      if (tail.subarray(0, job.paddingSize).some((b) => b !== 0)) throw new Failure('Block Padding is not zeros');
+      if (job.checkId !== 0 && wasm.block_check_matches(ctx, inPtr + job.paddingSize) !== 1) throw new Failure('integrity check mismatch');
       port.postMessage({ type: 'end', block: job.block });
     } catch (err) {
       if (err === STOPPED) return;
-      if (typeof err !== 'number') throw err;
-      port.postMessage({ type: 'error', block: job.block, code: err, inputBytes });
+      const reason = err instanceof Failure ? err.reason : typeof err === 'number' ? (d.reasons[err] ?? `xz_ret ${err}`) : undefined;
+      if (reason === undefined) throw err;
+      words()[C.outPos] = 0;
+      port.postMessage({ type: 'error', block: job.block, reason, inputBytes });
     } finally {
-      wasm.destroy_context(ctx);
-      fs.closeSync(fd);
+      if (fd >= 0) fs.closeSync(fd);
     }
   });
 }
