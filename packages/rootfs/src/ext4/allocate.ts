@@ -11,7 +11,8 @@ import { type InodeFields, inodeCsumSeed } from './inode.js';
 import { InodeColumns } from './inode-table.js';
 import { defaultJournalBlocks, journalSuperblock } from './journal.js';
 import type { Region } from './plan.js';
-import { type Prepared, nodeRuns } from './prepare.js';
+import { DataRuns, Nodes } from './nodes.js';
+import type { Prepared } from './prepare.js';
 import { inodeXattrArea, xattrBlock } from './xattr.js';
 
 const sectors = (blocks: number): number => blocks * (BLOCK_SIZE / 512);
@@ -41,7 +42,9 @@ function devIblock(major: number, minor: number): Uint8Array {
 
 export interface Allocation {
   alloc: Allocator;
+  /** Metadata regions; file data is in `data`. */
   regions: Region[];
+  data: DataRuns;
   inodes: InodeColumns;
   journalBlocks: number;
   journalIblock?: Uint8Array;
@@ -51,6 +54,8 @@ export interface Allocation {
 export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: boolean): Allocation {
   const alloc = new Allocator(geo.reserved, geo.blocks);
   const regions: Region[] = [];
+  const nodes = prep.nodes;
+  const data = new DataRuns(nodes);
   const inodes = new InodeColumns(prep.lastIno + 1);
   const scratch = new Uint8Array(60);
   const f: InodeFields = { mode: 0, uid: 0, gid: 0, size: 0, links: 0, mtime: 0, mtimeNsec: 0, sectors: 0, flags: 0, fileAcl: 0 };
@@ -81,33 +86,38 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
       sectors: sectors(journalBlocks + tree.blocks.length), flags: EXT4_EXTENTS_FL, fileAcl: 0,
     }, tree.iblock);
   }
-  for (const n of prep.nodes) {
-    const e = n.entry;
+  for (let slot = 0; slot < nodes.count; slot++) {
+    const e = nodes.entry[slot]!;
+    const ino = Nodes.ino(slot);
+    const dataBlocks = nodes.dataBlocks[slot]!;
+    const xattrs = nodes.xattrs.get(slot);
+    const xattrInBlock = nodes.xattrInBlock[slot] === 1;
     const what = e.path || '/';
-    const iseed = inodeCsumSeed(id.csumSeed, n.ino);
+    const iseed = inodeCsumSeed(id.csumSeed, ino);
     let iblock: Uint8Array = scratch.fill(0);
     let flags = 0;
     let used = 0;
     let fileAcl = 0;
     let size = 0;
-    if (n.xattrs && n.xattrInBlock) {
+    if (xattrs && xattrInBlock) {
       const [r] = grab(1, what);
       fileAcl = r!.start;
-      regions.push({ start: fileAcl, count: 1, kind: 'bytes', bytes: xattrBlock(n.xattrs, fileAcl, id.csumSeed) });
+      regions.push({ start: fileAcl, count: 1, kind: 'bytes', bytes: xattrBlock(xattrs, fileAcl, id.csumSeed) });
       used++;
     }
-    if (e.type === 'dir' || e.type === 'file' || (e.type === 'symlink' && n.dataBlocks > 0)) {
+    if (e.type === 'dir' || e.type === 'file' || (e.type === 'symlink' && dataBlocks > 0)) {
       flags |= EXT4_EXTENTS_FL;
       const extents: Extent[] = [];
-      for (const run of nodeRuns(n)) {
+      const dirData = e.type === 'dir' ? nodes.dirData.get(slot)! : undefined;
+      for (const run of nodes.runsOf(slot)) {
         const phys = grab(run.count, what);
         toExtents(run.logical, phys, extents);
         let l = run.logical;
         for (const p of phys) {
           if (e.type === 'file') {
-            regions.push({ start: p.start, count: p.count, kind: 'data', node: n, logical: l });
+            data.push(p.start, p.count, slot, l);
           } else if (e.type === 'dir') {
-            for (let i = 0; i < p.count; i++) regions.push({ start: p.start + i, count: 1, kind: 'bytes', bytes: n.dirData![l + i]! });
+            for (let i = 0; i < p.count; i++) regions.push({ start: p.start + i, count: 1, kind: 'bytes', bytes: dirData![l + i]! });
           } else {
             const block = new Uint8Array(BLOCK_SIZE);
             block.set(Buffer.from(e.type === 'symlink' ? e.target : '', 'utf8'));
@@ -119,31 +129,32 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
       const tree = buildExtentTree(extents, iseed, treeAlloc(what), scratch);
       for (const b of tree.blocks) regions.push({ start: b.block, count: 1, kind: 'bytes', bytes: b.bytes });
       iblock = tree.iblock;
-      used += n.dataBlocks + tree.blocks.length;
+      used += dataBlocks + tree.blocks.length;
     }
     switch (e.type) {
       case 'dir':
-        size = n.dataBlocks * BLOCK_SIZE;
-        if (n.dataBlocks > 1) flags |= EXT4_INDEX_FL;
+        size = dataBlocks * BLOCK_SIZE;
+        if (dataBlocks > 1) flags |= EXT4_INDEX_FL;
         break;
       case 'file': size = e.size; break;
       case 'symlink': {
         const target = Buffer.from(e.target, 'utf8');
         size = target.length;
-        if (n.dataBlocks === 0) iblock.set(target); // fast symlink: the target lives in i_block
+        if (dataBlocks === 0) iblock.set(target); // fast symlink: the target lives in i_block
         break;
       }
       case 'char': case 'block': iblock = devIblock(e.major, e.minor); break;
       default: break;
     }
     // One reused fields object: InodeColumns.set copies it into its columns.
-    f.mode = statMode(e); f.uid = e.uid; f.gid = e.gid; f.size = size; f.links = n.links;
+    f.mode = statMode(e); f.uid = e.uid; f.gid = e.gid; f.size = size; f.links = nodes.links[slot]!;
     f.mtime = e.mtime; f.mtimeNsec = e.mtimeNsec; f.sectors = sectors(used); f.flags = flags; f.fileAcl = fileAcl;
-    f.inlineXattrs = n.xattrs && !n.xattrInBlock ? inodeXattrArea(n.xattrs) : undefined;
-    inodes.set(n.ino, f, iblock);
+    f.inlineXattrs = xattrs && !xattrInBlock ? inodeXattrArea(xattrs) : undefined;
+    inodes.set(ino, f, iblock);
   }
   // No sort needed: the cursor only moves forward, so regions were pushed in ascending order.
   if (regions.some((r, i) => i > 0 && regions[i - 1]!.start >= r.start)) regions.sort((a, b) => a.start - b.start);
-  return { alloc, regions, inodes, journalBlocks, ...(journalIblock ? { journalIblock } : {}) };
+  data.trim();
+  return { alloc, regions, data, inodes, journalBlocks, ...(journalIblock ? { journalIblock } : {}) };
 }
 

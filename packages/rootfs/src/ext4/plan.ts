@@ -26,7 +26,8 @@ import { type Geometry, GeometryError, type Range, blocksInGroup, computeGeometr
 import { type GroupInfo, encodeGroupDesc } from './group-desc.js';
 import { type Identity, digestInputs, identity, parseUuid } from './identity.js';
 import type { InodeColumns } from './inode-table.js';
-import { type Node, type Prepared, prepare } from './prepare.js';
+import { type DataRuns, Nodes } from './nodes.js';
+import { type Prepared, prepare } from './prepare.js';
 import { Superblock } from './superblock.js';
 import { hi32, lo32 } from '../struct.js';
 
@@ -52,15 +53,14 @@ export const FIT_HEADROOM = 0.1;
 export const FIT_SLACK_BLOCKS = 256;
 const FIT_ROUND_BLOCKS = 256;
 
-/** What fills a block range, in ascending order; gaps between regions are zeros. */
+/** What fills a metadata block range, in ascending order; file data is in Ext4Layout.data; gaps are zeros. */
 export type Region =
   | { start: number; count: number; kind: 'bytes'; bytes: Uint8Array }
   | { start: number; count: number; kind: 'super'; group: number }
   | { start: number; count: number; kind: 'gdt' }
   | { start: number; count: number; kind: 'blockBitmap'; group: number }
   | { start: number; count: number; kind: 'inodeBitmap'; group: number }
-  | { start: number; count: number; kind: 'inodeTable'; group: number }
-  | { start: number; count: number; kind: 'data'; node: Node; logical: number };
+  | { start: number; count: number; kind: 'inodeTable'; group: number };
 
 export interface Ext4Layout {
   /** Bytes the emitter writes: the requested size, or blocks * 4096 for 'fit'. */
@@ -69,6 +69,8 @@ export interface Ext4Layout {
   geometry: Geometry;
   identity: Identity;
   regions: Region[];
+  /** Where each file's data goes: physical runs in ascending order, interleaved with `regions`. */
+  data: DataRuns;
   /** Every inode's planned fields, by inode number; unused inodes are written as zeros. */
   inodes: InodeColumns;
   lastIno: number;
@@ -115,7 +117,11 @@ function attempt(blocks: number, minInodes: number, o: Normalized, prep: Prepare
 
 function contentBlocks(prep: Prepared, journal: boolean): number {
   let n = journal ? JOURNAL_GUESS : 0;
-  for (const node of prep.nodes) n += node.dataBlocks + (node.xattrInBlock ? 1 : 0) + extentTreeBlocks(node.runs?.length ?? Math.ceil(node.dataBlocks / 32768));
+  const nodes = prep.nodes;
+  for (let i = 0; i < nodes.count; i++) {
+    const blocks = nodes.dataBlocks[i]!;
+    n += blocks + nodes.xattrInBlock[i]! + extentTreeBlocks(nodes.runs.get(i)?.length ?? Math.ceil(blocks / 32768));
+  }
   return n;
 }
 const JOURNAL_GUESS = 1024;
@@ -196,7 +202,7 @@ function finish(geo: Geometry, a: Allocation, o: Normalized, id: Identity, prep:
   let freeBlocks = 0;
   let freeInodes = 0;
   const dirsPerGroup = new Array<number>(geo.groups).fill(0);
-  for (const n of prep.nodes) if (n.entry.type === 'dir') dirsPerGroup[Math.floor((n.ino - 1) / ipg)]!++;
+  for (let i = 0; i < prep.nodes.count; i++) if (prep.nodes.entry[i]!.type === 'dir') dirsPerGroup[Math.floor((Nodes.ino(i) - 1) / ipg)]!++;
   for (let g = 0; g < geo.groups; g++) {
     const start = g * BLOCKS_PER_GROUP;
     const count = blocksInGroup(geo.blocks, g);
@@ -229,10 +235,7 @@ function finish(geo: Geometry, a: Allocation, o: Normalized, id: Identity, prep:
   }
   for (const r of a.regions) regions.push(r); // (no spread: 10^6 arguments overflow the stack)
   regions.sort((x, y) => x.start - y.start);
-  for (let i = 1; i < regions.length; i++) {
-    const p = regions[i - 1]!;
-    if (p.start + p.count > regions[i]!.start) throw new Ext4Error('E_INTERNAL', `BUG: ext4 regions overlap at block ${regions[i]!.start}`);
-  }
+  checkDisjoint(regions, a.data);
 
   const inodesCount = ipg * geo.groups;
   const rBlocks = Math.floor((geo.blocks * o.reservedBlocksPercent) / 100);
@@ -276,7 +279,22 @@ function finish(geo: Geometry, a: Allocation, o: Normalized, id: Identity, prep:
     s_log_groups_per_flex: LOG_GROUPS_PER_FLEX, s_checksum_type: EXT4_CRC32C_CHKSUM,
   });
   return {
-    size, blocks: geo.blocks, geometry: geo, identity: id, regions, inodes: a.inodes, lastIno, groups,
+    size, blocks: geo.blocks, geometry: geo, identity: id, regions, data: a.data, inodes: a.inodes, lastIno, groups,
     superblock, gdt, allocEnd: a.alloc.cursor, reserved: geo.reserved, freeBlocks, freeInodes,
   };
+}
+
+/** Metadata regions and data runs, each ascending, must not overlap one another (walked merged). */
+function checkDisjoint(regions: readonly Region[], data: DataRuns): void {
+  let end = 0;
+  let d = 0;
+  const take = (start: number, count: number): void => {
+    if (start < end) throw new Ext4Error('E_INTERNAL', `BUG: ext4 regions overlap at block ${start}`);
+    end = start + count;
+  };
+  for (const r of regions) {
+    for (; d < data.length && data.start[d]! < r.start; d++) take(data.start[d]!, data.count[d]!);
+    take(r.start, r.count);
+  }
+  for (; d < data.length; d++) take(data.start[d]!, data.count[d]!);
 }

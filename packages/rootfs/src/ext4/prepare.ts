@@ -12,27 +12,12 @@ import { Ext4Error } from './errors.js';
 import { htreeBlocks } from './htree.js';
 import { MAX_TIME, MIN_TIME, inodeCsumSeed } from './inode.js';
 import { INODE_XATTR_SPACE, XattrNameError, type XattrItem, xattrBytes, xattrItems, BLOCK_XATTR_SPACE } from './xattr.js';
+import { type LogicalRun, Nodes } from './nodes.js';
 
-/** A logical block range of a file that holds data (holes are everything else). */
-export interface LogicalRun { logical: number; count: number }
-
-/** One inode to write, before any physical block is known. */
-export interface Node {
-  ino: number;
-  /** The entry whose metadata the inode carries (for hard links: the link target). */
-  entry: Entry;
-  links: number;
-  /** Directories: the encoded blocks in logical order (1 = linear, more = htree), checksums sealed. */
-  dirData: Uint8Array[] | undefined;
-  /** Sparse files: the logical runs that hold data. Undefined: one run [0, dataBlocks) (see nodeRuns). */
-  runs: LogicalRun[] | undefined;
-  dataBlocks: number;
-  xattrs: XattrItem[] | undefined;
-  xattrInBlock: boolean;
-}
+export type { LogicalRun } from './nodes.js';
 
 export interface Prepared {
-  nodes: Node[]; // sorted by ino, first is the root (2), then lost+found (11), then 12...
+  nodes: Nodes; // slot 0 is the root (2), then lost+found (11), then 12...
   lastIno: number;
   dirCount: number;
 }
@@ -89,59 +74,61 @@ function checkEntry(e: Entry): void {
   }
 }
 
-/** A node with its size-independent facts: xattr placement and the data runs of files/symlinks. */
-function newNode(entry: Entry, ino: number): Node {
-  const n: Node = { ino, entry, links: 1, runs: undefined, dataBlocks: 0, xattrInBlock: false, xattrs: undefined, dirData: undefined };
-  const e = entry;
+/** Adds an inode's size-independent facts (xattr placement, data runs of files/symlinks) at the next slot. */
+function addNode(nodes: Nodes, e: Entry): number {
+  const slot = nodes.entry.length;
+  nodes.entry.push(e);
+  if (nodes.links[slot] === 0) nodes.links[slot] = 1; // hard-link targets already count their links
   if (e.xattrs && e.xattrs.size > 0) {
+    let items: XattrItem[];
     try {
-      n.xattrs = xattrItems(e.xattrs);
+      items = xattrItems(e.xattrs);
     } catch (err) {
       if (!(err instanceof XattrNameError)) throw err;
       throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: xattr ${err.attr}: ${err.reason}`, { path: e.path, xattr: err.attr });
     }
-    const bytes = xattrBytes(n.xattrs);
+    const bytes = xattrBytes(items);
     if (bytes > BLOCK_XATTR_SPACE) {
       throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: xattrs take ${bytes} bytes, more than one ${BLOCK_SIZE}-byte block`, { path: e.path });
     }
-    n.xattrInBlock = bytes > INODE_XATTR_SPACE;
+    nodes.xattrs.set(slot, items);
+    nodes.xattrInBlock[slot] = bytes > INODE_XATTR_SPACE ? 1 : 0;
   }
   if (e.type === 'file') {
     if (e.data.kind === 'sparse') {
-      n.runs = fileRuns(e);
-      n.dataBlocks = n.runs.reduce((s, r) => s + r.count, 0);
+      const runs = fileRuns(e);
+      nodes.runs.set(slot, runs);
+      nodes.dataBlocks[slot] = runs.reduce((s, r) => s + r.count, 0);
     } else {
-      n.dataBlocks = Math.ceil(e.size / BLOCK_SIZE); // one run from block 0 (runs left undefined)
+      nodes.dataBlocks[slot] = Math.ceil(e.size / BLOCK_SIZE); // one run from block 0 (runs left implicit)
     }
   } else if (e.type === 'symlink' && Buffer.byteLength(e.target, 'utf8') > FAST_SYMLINK_MAX) {
-    n.dataBlocks = 1;
+    nodes.dataBlocks[slot] = 1;
   }
-  return n;
-}
-
-/** The logical runs holding data: `runs`, or one run from block 0 when that is left implicit. */
-export function nodeRuns(n: Node): LogicalRun[] {
-  return n.runs ?? (n.dataBlocks > 0 ? [{ logical: 0, count: n.dataBlocks }] : []);
+  return slot;
 }
 
 /** Builds a complete directory's blocks (linear when one block holds it, else an htree). */
-function buildDir(n: Node, parentIno: number, records: DirRecord[], subdirs: number, seeds: Seeds): void {
-  const e = n.entry;
-  n.links = 2 + subdirs > EXT4_LINK_MAX ? 1 : 2 + subdirs; // dir_nlink: 1 means "many"
+function buildDir(nodes: Nodes, slot: number, parentIno: number, records: DirRecord[], subdirs: number, seeds: Seeds): void {
+  const e = nodes.entry[slot]!;
+  const ino = Nodes.ino(slot);
+  nodes.links[slot] = 2 + subdirs > EXT4_LINK_MAX ? 1 : 2 + subdirs; // dir_nlink: 1 means "many"
   if (!lfSorted(records)) records.sort((a, b) => Buffer.compare(a.name, b.name));
-  const iseed = inodeCsumSeed(seeds.csumSeed, n.ino);
-  const dots = dotEntries(n.ino, parentIno);
+  const iseed = inodeCsumSeed(seeds.csumSeed, ino);
+  const dots = dotEntries(ino, parentIno);
   let bytes = recLen(1) + recLen(2);
   for (const r of records) bytes += recLen(r.name.length);
+  let blocks: Uint8Array[] | undefined;
   if (bytes <= LEAF_SPACE) {
-    n.dirData = [leafBlock([...dots, ...records], iseed)];
+    blocks = [leafBlock([...dots, ...records], iseed)];
   } else {
-    n.dirData = htreeBlocks(n.ino, parentIno, records, seeds.hashSeed, iseed);
-    if (!n.dirData) {
+    blocks = htreeBlocks(ino, parentIno, records, seeds.hashSeed, iseed);
+    if (!blocks) {
       throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.path || '/'}: ${records.length} entries are more than an ext4 directory without largedir holds; split it`, { path: e.path });
     }
   }
-  n.dataBlocks = n.dirData.length;
+  nodes.dirData.set(slot, blocks);
+  nodes.dataBlocks[slot] = blocks.length;
 }
 
 /** Records arrive in byte order (children lists are); checked, cheaply, rather than assumed. */
@@ -154,7 +141,7 @@ export interface Seeds { hashSeed: Uint32Array; csumSeed: number }
 
 export function prepare(tree: FileTree, epoch: number, seeds: Seeds): Prepared {
   const entries = tree.entries();
-  const nodes: Node[] = [];
+  const nodes = new Nodes(entries.length + 2); // + lost+found, which may not be in the tree
   const root = entries[0]!;
   if (root.path !== '' || root.type !== 'dir') throw new Ext4Error('E_INTERNAL', 'BUG: tree has no root directory');
   const lf = tree.get(LOST_FOUND);
@@ -198,55 +185,59 @@ export function prepare(tree: FileTree, epoch: number, seeds: Seeds): Prepared {
 
   // Inode numbers in walk order: root 2, lost+found 11, then 12... for every entry that is not a
   // hard link. Hard-link targets may come after their links, so number those in a first walk.
-  const targets = new Map<string, Node>();
-  for (const e of entries) if (e.type === 'hardlink') targets.set(e.target, undefined as unknown as Node);
+  const targets = new Map<string, number>(); // hard-link target path -> its inode number
+  for (const e of entries) if (e.type === 'hardlink') targets.set(e.target, 0);
   let next = EXT4_GOOD_OLD_FIRST_INO + 1;
   if (targets.size) {
     walk((e) => {
       if (e.path === LOST_FOUND || e.type === 'hardlink') return true;
-      if (targets.has(e.path)) targets.set(e.path, newNode(e, next));
+      if (targets.has(e.path)) {
+        targets.set(e.path, next);
+        nodes.links[Nodes.slot(next)] = 1;
+      }
       next++;
       return true;
     }, () => {});
     next = EXT4_GOOD_OLD_FIRST_INO + 1;
   }
-  const rootNode = newNode(root, EXT4_ROOT_INO);
-  const lfNode = newNode(lostFound, EXT4_GOOD_OLD_FIRST_INO);
-  nodes.push(rootNode, lfNode);
+  const rootSlot = addNode(nodes, root);
+  const lfSlot = addNode(nodes, lostFound);
 
-  interface Frame { node: Node; parentIno: number; records: DirRecord[]; subdirs: number }
-  const frames = new Map<Entry, Frame>([[root, { node: rootNode, parentIno: EXT4_ROOT_INO, records: [], subdirs: 0 }]]);
+  interface Frame { slot: number; parentIno: number; records: DirRecord[]; subdirs: number }
+  const frames = new Map<Entry, Frame>([[root, { slot: rootSlot, parentIno: EXT4_ROOT_INO, records: [], subdirs: 0 }]]);
   let dirCount = 0;
   walk((e, parentEntry) => {
     const parent = frames.get(parentEntry)!;
-    let n: Node;
+    let slot: number;
     if (e.type === 'hardlink') {
       checkEntry(e);
-      n = targets.get(e.target)!;
-      if (!n) throw new Ext4Error('E_INTERNAL', `BUG: hard link ${e.path} to missing ${e.target}`);
-      if (++n.links > EXT4_LINK_MAX) {
+      const ino = targets.get(e.target);
+      if (!ino) throw new Ext4Error('E_INTERNAL', `BUG: hard link ${e.path} to missing ${e.target}`);
+      slot = Nodes.slot(ino);
+      if (++nodes.links[slot]! > EXT4_LINK_MAX) {
         throw new Ext4Error('E_EXT4_UNSUPPORTED', `${e.target}: more than ${EXT4_LINK_MAX} hard links`, { path: e.target });
       }
     } else if (e.path === LOST_FOUND) {
-      n = lfNode;
+      slot = lfSlot;
     } else {
       checkEntry(e);
-      n = targets.get(e.path) ?? newNode(e, next);
-      if (n.ino !== next) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} numbered ${n.ino}, expected ${next}`);
+      const planned = targets.get(e.path);
+      if (planned !== undefined && planned !== next) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} numbered ${next}, expected ${planned}`);
+      slot = addNode(nodes, e);
+      if (Nodes.ino(slot) !== next) throw new Ext4Error('E_INTERNAL', `BUG: ${e.path} numbered ${Nodes.ino(slot)}, expected ${next}`);
       next++;
-      nodes.push(n);
     }
-    parent.records.push({ ino: n.ino, name: Buffer.from(baseName(e.path), 'utf8'), fileType: FILE_TYPES[e.type] });
+    parent.records.push({ ino: Nodes.ino(slot), name: Buffer.from(baseName(e.path), 'utf8'), fileType: FILE_TYPES[e.type] });
     if (e.type === 'dir') {
       parent.subdirs++;
-      frames.set(e, { node: n, parentIno: parent.node.ino, records: [], subdirs: 0 });
+      frames.set(e, { slot, parentIno: Nodes.ino(parent.slot), records: [], subdirs: 0 });
     }
     return true;
   }, (dir) => {
     const f = frames.get(dir)!;
     frames.delete(dir);
     dirCount++;
-    buildDir(f.node, f.parentIno, f.records, f.subdirs, seeds);
+    buildDir(nodes, f.slot, f.parentIno, f.records, f.subdirs, seeds);
   });
   return { nodes, lastIno: next - 1, dirCount };
 }
