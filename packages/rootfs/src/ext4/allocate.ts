@@ -55,7 +55,10 @@ export function allocate(geo: Geometry, prep: Prepared, id: Identity, journal: b
   const alloc = new Allocator(geo.reserved, geo.blocks);
   const regions: Region[] = [];
   const nodes = prep.nodes;
-  const data = new DataRuns(nodes);
+  // One run per file with data, a few more where a file straddles metadata: sized once, not grown.
+  let runs = 64;
+  for (let i = 0; i < nodes.count; i++) if (nodes.entry[i]!.type === 'file') runs += nodes.runs.get(i)?.length ?? (nodes.dataBlocks[i]! > 0 ? 1 : 0);
+  const data = new DataRuns(nodes, runs + (runs >> 6));
   const inodes = new InodeColumns(prep.lastIno + 1);
   const scratch = new Uint8Array(60);
   const f: InodeFields = { mode: 0, uid: 0, gid: 0, size: 0, links: 0, mtime: 0, mtimeNsec: 0, sectors: 0, flags: 0, fileAcl: 0 };

@@ -2,6 +2,9 @@
 // 10^5 inodes cost a few MB here instead of 10^5 objects for the garbage collector to trace.
 import type { InodeFields } from './inode.js';
 
+/** ext4_extent_header + one ext4_extent (12 bytes each): all of most inodes' i_block. */
+const IBLOCK_HEAD = 24;
+
 export class InodeColumns {
   readonly used: Uint8Array;
   readonly mode: Uint16Array;
@@ -14,8 +17,13 @@ export class InodeColumns {
   readonly mtime: Float64Array;
   readonly sectors: Float64Array;
   readonly fileAcl: Float64Array;
-  /** i_block, 60 bytes at ino * 60. */
+  /**
+   * i_block's first 24 bytes (extent header and first extent, or a device number) at ino * 24;
+   * the few i_blocks with more (fast symlinks, several extents, index nodes) whole in `iblockRest`.
+   */
   readonly iblocks: Uint8Array;
+  readonly iblockRest = new Map<number, Uint8Array>();
+  private readonly iblockScratch = new Uint8Array(60);
   /** In-inode xattr areas, for the few inodes that have one. */
   readonly xattrs = new Map<number, Uint8Array>();
   private readonly scratch: InodeFields = { mode: 0, uid: 0, gid: 0, size: 0, links: 0, mtime: 0, mtimeNsec: 0, sectors: 0, flags: 0, fileAcl: 0 };
@@ -32,7 +40,7 @@ export class InodeColumns {
     this.mtime = new Float64Array(count);
     this.sectors = new Float64Array(count);
     this.fileAcl = new Float64Array(count);
-    this.iblocks = new Uint8Array(count * 60);
+    this.iblocks = new Uint8Array(count * IBLOCK_HEAD);
   }
 
   set(ino: number, f: InodeFields, iblock: Uint8Array): void {
@@ -47,7 +55,10 @@ export class InodeColumns {
     this.mtime[ino] = f.mtime;
     this.sectors[ino] = f.sectors;
     this.fileAcl[ino] = f.fileAcl;
-    this.iblocks.set(iblock, ino * 60);
+    let tail = false;
+    for (let i = IBLOCK_HEAD; i < 60 && !tail; i++) tail = iblock[i] !== 0;
+    if (tail) this.iblockRest.set(ino, iblock.slice(0, 60));
+    else this.iblocks.set(iblock.subarray(0, IBLOCK_HEAD), ino * IBLOCK_HEAD);
     if (f.inlineXattrs) this.xattrs.set(ino, f.inlineXattrs);
   }
 
@@ -61,7 +72,12 @@ export class InodeColumns {
     return f;
   }
 
+  /** i_block of `ino` (60 bytes; a reused buffer for most inodes, valid until the next call). */
   iblock(ino: number): Uint8Array {
-    return this.iblocks.subarray(ino * 60, ino * 60 + 60);
+    const rest = this.iblockRest.get(ino);
+    if (rest) return rest;
+    const b = this.iblockScratch;
+    b.set(this.iblocks.subarray(ino * IBLOCK_HEAD, (ino + 1) * IBLOCK_HEAD));
+    return b; // bytes 24..59 stay zero: only whole i_blocks go to iblockRest
   }
 }

@@ -47,14 +47,21 @@ export class Nodes {
 /** Physical runs of file data in ascending block order: run i is `count[i]` blocks at `start[i]`. */
 export class DataRuns {
   length = 0;
-  start = new Float64Array(256);
-  count = new Float64Array(256);
+  start: Float64Array;
+  count: Float64Array;
   /** First logical block of the file the run holds. */
-  logical = new Float64Array(256);
+  logical: Float64Array;
   /** The file's slot in Nodes. */
-  slot = new Uint32Array(256);
+  slot: Uint32Array;
 
-  constructor(private readonly nodes: Nodes) {}
+  /** `capacity`: the expected number of runs (growing copies the columns; a good guess avoids it). */
+  constructor(private readonly nodes: Nodes, capacity = 256) {
+    const n = Math.max(16, capacity);
+    this.start = new Float64Array(n);
+    this.count = new Float64Array(n);
+    this.logical = new Float64Array(n);
+    this.slot = new Uint32Array(n);
+  }
 
   push(start: number, count: number, slot: number, logical: number): void {
     if (this.length === this.start.length) this.resize(this.length * 2);
@@ -65,8 +72,8 @@ export class DataRuns {
     this.slot[i] = slot;
   }
 
-  /** Drops the spare capacity once allocation is done. */
-  trim(): void { this.resize(this.length); }
+  /** Drops the spare capacity once allocation is done (when it is worth a copy). */
+  trim(): void { if (this.start.length - this.length > 4096) this.resize(this.length); }
 
   entry(i: number): FileEntry { return this.nodes.entry[this.slot[i]!] as FileEntry; }
   ino(i: number): number { return Nodes.ino(this.slot[i]!); }
