@@ -72,6 +72,20 @@ t.test('image bytes for seeded trees are pinned', async (t) => {
   got['host'] = await digest(await hostTree(dir), { epoch: 0, size: 64 << 20 });
   if (process.env.PRINT_DIGESTS) console.log(JSON.stringify(got, null, 2));
   for (const [k, v] of Object.entries(PINNED)) t.equal(got[k], v, `${k}: same bytes as before`);
+  // reuseBuffers: the same bytes for a consumer done with each chunk before the next (hashing it
+  // here); a consumer that keeps chunks sees them overwritten, which is why it is opt-in.
+  const layout = planExt4(bigDirTree(), { epoch: 0 });
+  const h = createHash('sha256');
+  const kept: Uint8Array[] = [];
+  const copies: Buffer[] = [];
+  let batches = 0;
+  for await (const c of emitExt4Chunks(layout, { reuseBuffers: true })) {
+    if (!c.bytes) { h.update(new Uint8Array(c.zero)); continue; }
+    h.update(c.bytes);
+    if (c.bytes.length >= 64 << 10 && batches++ < 8) { kept.push(c.bytes); copies.push(Buffer.from(c.bytes)); }
+  }
+  t.equal(h.digest('hex'), got['bigdir'], 'reused buffers: same bytes when each chunk is consumed before the next');
+  t.ok(kept.some((k, i) => !Buffer.from(k).equals(copies[i]!)), 'reused buffers: a kept chunk has been overwritten since');
   // The pins must be able to fail: one changed mtime changes the image.
   const changed = bigDirTree();
   changed.file('small/0', '', { mtime: 1 });

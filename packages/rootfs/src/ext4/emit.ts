@@ -21,7 +21,10 @@ export type Ext4Chunk = { offset: number; bytes: Uint8Array; zero?: undefined } 
 /** Internal pieces may point into reused buffers (`transient`): the batcher always copies those. */
 type Piece = Ext4Chunk & { transient?: boolean };
 
-const INODE_CHUNK = 1024; // inodes encoded per yielded chunk (256 KiB)
+const INODE_CHUNK = 1024; // inodes encoded per piece (256 KiB, copied into batches)
+
+/** Per-emit reused buffers; pieces pointing into them are `transient` (the batcher copies them). */
+interface Scratch { inodes: Uint8Array; small: Uint8Array }
 
 function superblockCopy(layout: Ext4Layout, group: number): Uint8Array {
   const sb = layout.superblock.slice();
@@ -33,20 +36,20 @@ function superblockCopy(layout: Ext4Layout, group: number): Uint8Array {
   return block;
 }
 
-function* inodeTable(layout: Ext4Layout, group: number, start: number): Generator<Ext4Chunk> {
+function* inodeTable(layout: Ext4Layout, group: number, start: number, scratch: Scratch): Generator<Piece> {
   const ipg = layout.geometry.inodesPerGroup;
   const first = group * ipg + 1;
   const used = Math.max(0, Math.min(ipg, layout.inodes.count - first));
   const seed = layout.identity.csumSeed;
   for (let i = 0; i < used; i += INODE_CHUNK) {
     const n = Math.min(INODE_CHUNK, used - i);
-    const buf = new Uint8Array(n * EXT4_INODE_SIZE);
+    const buf = scratch.inodes.subarray(0, n * EXT4_INODE_SIZE).fill(0);
     for (let k = 0; k < n; k++) {
       const ino = first + i + k;
       const f = layout.inodes.get(ino);
       if (f) encodeInode(f, layout.inodes.iblock(ino), ino, seed, buf, k * EXT4_INODE_SIZE);
     }
-    yield { offset: start * BLOCK_SIZE + i * EXT4_INODE_SIZE, bytes: buf };
+    yield { offset: start * BLOCK_SIZE + i * EXT4_INODE_SIZE, bytes: buf, transient: true };
   }
   const usedBytes = Math.ceil((used * EXT4_INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE;
   const pad = usedBytes - used * EXT4_INODE_SIZE;
@@ -57,17 +60,16 @@ function* inodeTable(layout: Ext4Layout, group: number, start: number): Generato
 
 /** Host files up to this size are read in one call into a reused buffer (the batcher copies them). */
 const SMALL_FILE = 128 << 10;
-const SMALL_SCRATCH = new Uint8Array(SMALL_FILE + 1);
 const ZERO_PAGE = new Uint8Array(1 << 20);
 
 /** Reads a small host file whole, with readData's checks: it must exist and still have its size. */
-function readSmall(entry: FileEntry, path: string): Uint8Array {
+function readSmall(entry: FileEntry, path: string, scratch: Uint8Array): Uint8Array {
   let n: number;
   try {
     const fd = openSync(path, 'r');
     try {
       // One byte more than declared: a file that grew is caught, as readData would.
-      n = readSync(fd, SMALL_SCRATCH, 0, entry.size + 1, 0);
+      n = readSync(fd, scratch, 0, entry.size + 1, 0);
     } finally {
       closeSync(fd);
     }
@@ -78,7 +80,7 @@ function readSmall(entry: FileEntry, path: string): Uint8Array {
   if (n !== entry.size) {
     throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: source has ${n > entry.size ? 'more than ' : ''}${n} bytes, ${entry.size} declared; did it change during the build?`, { path: entry.path });
   }
-  return SMALL_SCRATCH.subarray(0, n);
+  return scratch.subarray(0, n);
 }
 
 /** True for a chunk of at least one block that holds only zeros (memcmp against a zero page). */
@@ -124,7 +126,7 @@ class FileReader {
 }
 
 /** Data run `i` of layout.data: `count` blocks at `start` holding the file from block `logical`. */
-async function* fileData(data: Ext4Layout['data'], i: number, readers: Map<number, FileReader>): AsyncGenerator<Piece> {
+async function* fileData(data: Ext4Layout['data'], i: number, readers: Map<number, FileReader>, scratch: Scratch): AsyncGenerator<Piece> {
   const entry = data.entry(i);
   const ino = data.ino(i);
   const count = data.count[i]!;
@@ -145,7 +147,7 @@ async function* fileData(data: Ext4Layout['data'], i: number, readers: Map<numbe
   }
   if (entry.data.kind === 'file' && entry.size <= SMALL_FILE && logical === 0 && want >= entry.size) {
     // Fast path for small host files: one read instead of a stream (100k files: 15 s -> 3 s).
-    const bytes = readSmall(entry, entry.data.path);
+    const bytes = readSmall(entry, entry.data.path, scratch.small);
     yield { offset: base, bytes, transient: true };
     if (want > bytes.length) yield { offset: base + bytes.length, bytes: ZERO_PAGE.subarray(0, want - bytes.length), transient: true };
     return;
@@ -174,12 +176,26 @@ async function* fileData(data: Ext4Layout['data'], i: number, readers: Map<numbe
 
 const BATCH = 1 << 20;
 
+export interface Ext4EmitOptions {
+  /**
+   * Fill one batch buffer over and over: a chunk's bytes are then valid only until the next chunk
+   * is requested. For consumers that are done with each chunk before pulling the next (a
+   * synchronous write, or an awaited write per chunk as @mkimage/disk's writeImage does for a
+   * file), never for ones that keep chunks (a Writable's queue, a collecting array). Without it
+   * every batch is a new 1 MiB buffer, and a 100k-file image leaves ~16 MiB of spent batches
+   * waiting for each young-generation GC (default false).
+   */
+  reuseBuffers?: boolean;
+}
+
 /**
  * The image as offset-tagged chunks and zero runs, ascending and gapless, totalling layout.size.
  * Small pieces (inodes, directory blocks, small files) are copied into 1 MiB batches so a
  * consumer sees few large writes.
  */
-export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Chunk> {
+export async function* emitExt4Chunks(layout: Ext4Layout, options: Ext4EmitOptions = {}): AsyncGenerator<Ext4Chunk> {
+  const reuse = options.reuseBuffers ?? false;
+  // Every byte of a batch below `fill` is written by contiguous pieces, so a reused batch needs no clearing.
   let batch = new Uint8Array(BATCH);
   let fill = 0;
   let batchAt = 0;
@@ -188,7 +204,7 @@ export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Ch
       if (c.bytes.length > BATCH) throw new Ext4Error('E_INTERNAL', 'BUG: transient ext4 piece larger than a batch');
       if (fill > 0 && (batchAt + fill !== c.offset || fill + c.bytes.length > BATCH)) {
         yield { offset: batchAt, bytes: batch.subarray(0, fill) };
-        batch = new Uint8Array(BATCH);
+        if (!reuse) batch = new Uint8Array(BATCH);
         fill = 0;
       }
       if (fill === 0) batchAt = c.offset;
@@ -198,7 +214,7 @@ export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Ch
     }
     if (fill > 0) {
       yield { offset: batchAt, bytes: batch.subarray(0, fill) };
-      batch = new Uint8Array(BATCH);
+      if (!reuse) batch = new Uint8Array(BATCH);
       fill = 0;
     }
     yield c;
@@ -209,6 +225,7 @@ export async function* emitExt4Chunks(layout: Ext4Layout): AsyncGenerator<Ext4Ch
 async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Piece> {
   let pos = 0;
   const readers = new Map<number, FileReader>();
+  const scratch: Scratch = { inodes: new Uint8Array(INODE_CHUNK * EXT4_INODE_SIZE), small: new Uint8Array(SMALL_FILE + 1) };
   const geo = layout.geometry;
   const put = (c: Piece): Piece => {
     if (c.offset !== pos) throw new Ext4Error('E_INTERNAL', `BUG: ext4 emitter at byte ${pos}, chunk claims ${c.offset}`);
@@ -223,7 +240,7 @@ async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Piece> {
       if (d < data.length && (ri === regions.length || data.start[d]! < regions[ri]!.start)) {
         const at = data.start[d]! * BLOCK_SIZE;
         if (at > pos) yield put({ offset: pos, zero: at - pos });
-        for await (const c of fileData(data, d, readers)) yield put(c);
+        for await (const c of fileData(data, d, readers, scratch)) yield put(c);
         if (pos !== at + data.count[d]! * BLOCK_SIZE) throw new Ext4Error('E_INTERNAL', `BUG: ext4 data run at block ${data.start[d]} wrote ${pos - at} bytes, planned ${data.count[d]! * BLOCK_SIZE}`);
         d++;
         continue;
@@ -244,7 +261,7 @@ async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Piece> {
           yield put({ offset: at, bytes: inodeBitmap(Math.max(0, Math.min(ipg, layout.lastIno - r.group * ipg)), ipg) });
           break;
         }
-        case 'inodeTable': for (const c of inodeTable(layout, r.group, r.start)) yield put(c); break;
+        case 'inodeTable': for (const c of inodeTable(layout, r.group, r.start, scratch)) yield put(c); break;
         case 'bytes': yield put({ offset: at, bytes: r.bytes }); break;
       }
       if (pos !== at + r.count * BLOCK_SIZE) throw new Ext4Error('E_INTERNAL', `BUG: ext4 region at block ${r.start} (${r.kind}) wrote ${pos - at} bytes, planned ${r.count * BLOCK_SIZE}`);
