@@ -41,6 +41,23 @@ t.test('xz: concatenated streams with padding, CRC32', async (t) => {
   t.same(xzDecompressSync(joined, 'sync'), text.subarray(0, 5000), 'sync variant');
 });
 
+t.test('xz: SHA-256 and no-check streams; the streaming path verifies every check', async (t) => {
+  for (const check of ['sha256', 'crc32', 'crc64', 'none']) {
+    const xz = encode('xz', [`--check=${check}`, '--block-size=50000', '-c'], text);
+    t.equal(sha(await decode('xz', xz)), sha(text), `${check}: round trip`);
+    if (check === 'none') continue;
+    // The last block's Check field sits just before the Index: flip its last byte (the data stays intact).
+    const dir = t.testdir({ 'in.xz': xz });
+    const records = execFileSync('xz', ['--robot', '-lv', `${dir}/in.xz`]).toString().split('\n').filter((l) => l.startsWith('block'));
+    const last = records.at(-1)!.split('\t');
+    const blockEnd = Number(last[4]) + Number(last[6]); // compressed offset + total size (padding precedes the Check)
+    const bad = Buffer.from(xz);
+    bad[blockEnd - 1]! ^= 0x01;
+    const err = await decode('xz', bad).then(() => undefined, (e: Error & { code?: string }) => e);
+    t.equal(err?.code, 'E_DECOMPRESS', `${check}: a damaged Check field is rejected`);
+  }
+});
+
 t.test('xz: corrupt block, truncation, garbage are one-line errors naming the input', async (t) => {
   const xz = encode('xz', ['--block-size=100000', '-c'], text);
   const bad = Buffer.from(xz);
