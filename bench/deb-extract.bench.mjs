@@ -5,7 +5,9 @@
 // per-run ratios (each pair runs back to back, so it drifts less with other load on the machine), the
 // ratio of the best runs (the least disturbed by other load: on a shared machine the closest to an idle
 // one), and the CPU seconds each used (ours: all threads of this process; dpkg-deb: it and its
-// children). With both tools keeping two cores busy, wall time follows CPU time.
+// children). With both tools keeping two cores busy, wall time follows CPU time. A second line splits
+// ours: decoding data.tar.xz alone (xzDecompressFile, output discarded) and `xz -dc -T1` of the same
+// member for scale, so the decoder's share of the extraction shows.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ function median(xs) {
 }
 
 export async function run() {
-  const { extractDeb } = await import(new URL('../packages/kernel-fetch/dist/index.js', import.meta.url).href);
+  const { extractDeb, debTarMembers, planXzFileRegion, xzDecompressFile } = await import(new URL('../packages/kernel-fetch/dist/index.js', import.meta.url).href);
   const work = mkdtempSync(join(tmpdir(), 'mkimage-bench-deb-'));
   try {
     const deps = execFileSync('apt-cache', ['depends', 'linux-image-cloud-amd64']).toString();
@@ -56,6 +58,31 @@ export async function run() {
         rmSync(out, { recursive: true, force: true });
       }
     }
+    // Decoding alone: the data.tar.xz member's blocks through the workers, output dropped.
+    let member;
+    for await (const m of debTarMembers(deb)) {
+      if (m.kind === 'data') member = { offset: m.member.offset, size: m.member.header.size, xz: m.compression === 'xz' };
+      m.member.body.resume?.();
+    }
+    const decode = [];
+    const decodeCpu = [];
+    const native = [];
+    if (member?.xz) {
+      const plan = await planXzFileRegion(deb, member.offset, member.size);
+      const xzFile = join(work, 'data.tar.xz');
+      execFileSync('sh', ['-c', 'ar p "$1" data.tar.xz > "$2"', 'sh', deb, xzFile]);
+      for (let i = 0; i < RUNS && plan; i++) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        for await (const chunk of xzDecompressFile(deb, member.offset, plan, 'bench')) void chunk;
+        decode.push((performance.now() - t0) / 1000);
+        const c = process.cpuUsage(c0);
+        decodeCpu.push((c.user + c.system) / 1e6);
+        const t1 = performance.now();
+        execFileSync('sh', ['-c', 'xz -dc -T1 "$1" > /dev/null', 'sh', xzFile]);
+        native.push((performance.now() - t1) / 1000);
+      }
+    }
     const pairRatio = median(ours.map((o, i) => o / dpkg[i]));
     const bestRatio = Math.min(...ours) / Math.min(...dpkg);
     const row = { name: `extract ${pkg}.deb`, ours: median(ours), dpkg: median(dpkg), pairRatio, bestRatio, oursCpu: median(oursCpu), dpkgCpu: median(dpkgCpu) };
@@ -65,6 +92,10 @@ export async function run() {
       `| ${row.name} | ${row.ours.toFixed(2)} s | ${row.dpkg.toFixed(2)} s | ${(row.ours / row.dpkg).toFixed(2)} | ${pairRatio.toFixed(2)} | ${bestRatio.toFixed(2)} | ${row.oursCpu.toFixed(2)} / ${row.dpkgCpu.toFixed(2)} |`,
     );
     console.log(`runs (s): extractDeb ${ours.map((x) => x.toFixed(2)).join(' ')}; dpkg-deb ${dpkg.map((x) => x.toFixed(2)).join(' ')}`);
+    if (decode.length) {
+      row.decode = median(decode);
+      console.log(`decode data.tar.xz only (s): xzDecompressFile ${median(decode).toFixed(2)} wall, ${median(decodeCpu).toFixed(2)} CPU; xz -dc -T1 ${median(native).toFixed(2)} wall`);
+    }
     return row;
   } finally {
     rmSync(work, { recursive: true, force: true });
