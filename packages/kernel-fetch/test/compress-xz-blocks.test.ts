@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import t from 'tap';
 import { decodeBlockHeader, decodeVarint, encodeVarint, planXzStream, type XzPlan } from '../src/compress/xz-index.js';
@@ -206,6 +207,24 @@ t.test('without check: sizes are still enforced; only a damaged Check field pass
     t.equal(err?.code, 'E_DECOMPRESS', name);
     t.match(err?.message ?? '', reason, err?.message);
   }
+  // The same through the file's own bytes: a stream whose Block Headers carry no sizes (xz without -T),
+  // its Index rewritten (valid CRC32) to claim one byte more for block 2. The plan trusts the Index;
+  // decoding must not. xz itself rejects the file as well.
+  const plain = xz(['--block-size=100000', '--check=crc64', '-c'], text);
+  const pp = (await plan(plain))!;
+  t.equal(decodeBlockHeader(plain.subarray(pp.blocks[1]!.offset))?.uncompressedSize, undefined, 'fixture: no sizes in the Block Headers');
+  const indexSize = (plain.readUInt32LE(plain.length - 8) + 1) * 4; // Stream Footer Backward Size
+  const indexAt = plain.length - 12 - indexSize;
+  const fields = [0, ...encodeVarint(pp.blocks.length), ...pp.blocks.flatMap((b, i) => [...encodeVarint(b.unpaddedSize), ...encodeVarint(b.uncompressedSize + (i === 1 ? 1 : 0))])];
+  const index = Buffer.alloc(indexSize);
+  index.set(fields);
+  t.equal(Math.ceil(fields.length / 4) * 4 + 4, indexSize, 'rewritten Index keeps its size');
+  index.writeUInt32LE(crc32(index.subarray(0, indexSize - 4)), indexSize - 4);
+  const lyingIndex = Buffer.concat([plain.subarray(0, indexAt), index, plain.subarray(indexAt + indexSize)]);
+  writeFileSync(join(dir, 'index.xz'), lyingIndex);
+  t.ok(await plan(lyingIndex), 'planned (the Index is well-formed)');
+  t.match((await decodeError(join(dir, 'index.xz'), lyingIndex.length))?.message ?? '', /in block 2 of/, 'wrong Index record rejected, naming the block');
+  t.throws(() => execFileSync('xz', ['-t', join(dir, 'index.xz')], { stdio: 'pipe' }), 'xz -t rejects it too');
   // Truncated LZMA2 data inside an intact container: the file cut inside block 3, its Index kept.
   const b2 = p.blocks[2]!;
   const cut = Buffer.concat([bytes.subarray(0, b2.offset + b2.headerSize + 10), Buffer.alloc(b2.size - b2.headerSize - 10), bytes.subarray(b2.offset + b2.size)]);
