@@ -50,10 +50,18 @@ function str2hashbuf(msg: Uint8Array, start: number, len: number, out: Uint32Arr
 /** EXT4_HTREE_EOF_32BIT: the hash value reserved for "end of directory". */
 const EXT4_HTREE_EOF_32BIT = 0x7fffffff;
 
+// Scratch words reused by every call (the hash is synchronous): a 20,000-entry directory would
+// otherwise allocate 40,000 small typed arrays that live through the whole htree build.
+const HASH_BUF = new Uint32Array(4);
+const HASH_INP = new Uint32Array(8);
+const DEFAULT_SEED = Uint32Array.of(0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476);
+
 /** half_md4 hash of a name with the superblock's s_hash_seed (four u32, all zero = default). */
 export function dxHashHalfMd4(name: Uint8Array, seed: Uint32Array): { hash: number; minor: number } {
-  const buf = seed.some((w) => w !== 0) ? Uint32Array.from(seed) : Uint32Array.of(0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476);
-  const inp = new Uint32Array(8);
+  const buf = HASH_BUF;
+  if (seed.some((w) => w !== 0)) buf.set(seed);
+  else buf.set(DEFAULT_SEED);
+  const inp = HASH_INP;
   for (let p = 0, len = name.length; len > 0; len -= 32, p += 32) {
     str2hashbuf(name, p, len, inp, 8);
     halfMd4Transform(buf, inp);

@@ -54,14 +54,24 @@ function dxBlock(countOffset: number, limit: number, ptrs: readonly Pointer[], i
 
 /** How many leaves `records` need when packed in hash order (a cheap dry run for planning). */
 export function packLeaves(records: readonly DirRecord[], seed: Uint32Array): { leaves: DirRecord[][]; hashes: number[] } {
-  const keyed = records.map((r) => ({ r, ...dxHashHalfMd4(r.name, seed) }));
-  keyed.sort((a, b) => a.hash - b.hash || a.minor - b.minor || Buffer.compare(a.r.name, b.r.name));
+  // Hashes in typed columns and an index permutation: no object per record for a 20k directory.
+  const n = records.length;
+  const major = new Uint32Array(n);
+  const minor = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = dxHashHalfMd4(records[i]!.name, seed);
+    major[i] = h.hash;
+    minor[i] = h.minor;
+  }
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => major[a]! - major[b]! || minor[a]! - minor[b]! || Buffer.compare(records[a]!.name, records[b]!.name));
   const leaves: DirRecord[][] = [];
   const hashes: number[] = [];
   let cur: DirRecord[] = [];
   let used = 0;
-  keyed.forEach((k, i) => {
-    const len = recLen(k.r.name.length);
+  order.forEach((k, i) => {
+    const r = records[k]!;
+    const len = recLen(r.name.length);
     if (used + len > LEAF_SPACE) {
       leaves.push(cur);
       cur = [];
@@ -69,10 +79,10 @@ export function packLeaves(records: readonly DirRecord[], seed: Uint32Array): { 
     }
     if (cur.length === 0) {
       // A leaf starting inside a run of equal hashes sets the low "continued" bit (do_split in namei.c).
-      const continued = i > 0 && keyed[i - 1]!.hash === k.hash ? 1 : 0;
-      hashes.push(i === 0 ? 0 : k.hash | continued);
+      const continued = i > 0 && major[order[i - 1]!] === major[k] ? 1 : 0;
+      hashes.push(i === 0 ? 0 : major[k]! | continued);
     }
-    cur.push(k.r);
+    cur.push(r);
     used += len;
   });
   if (cur.length) leaves.push(cur);
