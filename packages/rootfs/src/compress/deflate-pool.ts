@@ -44,6 +44,7 @@ export class DeflatePool {
       w.on('message', (m: DeflateWorkerMessage) => this.onMessage(m));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => this.fail(this.internal(`a deflate worker thread exited (code ${code})`)));
+      w.unref(); // an idle worker does not keep the process alive (a consumer may drop the stream)
       this.workers.push(w);
       this.load.push(0);
     }
@@ -63,7 +64,7 @@ export class DeflatePool {
     const seq = this.seq++;
     const job: DeflateJob = { seq, buffer: block.buffer as ArrayBuffer, length, final };
     const p = new Promise<Uint8Array>((resolve, reject) => this.pending.set(seq, { worker: w, resolve, reject }));
-    this.load[w]!++;
+    if (this.load[w]!++ === 0) this.workers[w]!.ref();
     this.workers[w]!.postMessage(job, [job.buffer]);
     return p;
   }
@@ -81,7 +82,7 @@ export class DeflatePool {
     const p = this.pending.get(m.seq);
     if (!p) return;
     this.pending.delete(m.seq);
-    this.load[p.worker]!--;
+    if (--this.load[p.worker]! === 0) this.workers[p.worker]!.unref();
     if ('error' in m) {
       p.reject(this.internal(m.error));
       return;
