@@ -546,6 +546,27 @@ static __always_inline int rc_bit(struct rc_dec *rc, uint16_t *prob)
 	return bit;
 }
 
+/*
+ * mkimage: rc_bit() without a branch on the decoded bit, for bit trees. Literal bits of poorly
+ * compressible data (a kernel image) are close to random, so a branch on each one mispredicts about
+ * half the time; masks and selects do not. Same arithmetic as rc_bit().
+ */
+static __always_inline uint32_t rc_bit_nobranch(struct rc_dec *rc, uint16_t *prob)
+{
+	uint32_t p = *prob;
+	uint32_t bound;
+	uint32_t mask;
+
+	rc_normalize(rc);
+	bound = (rc->range >> RC_BIT_MODEL_TOTAL_BITS) * p;
+	mask = 0U - (uint32_t)(rc->code >= bound); /* all ones when the bit is 1 */
+	rc->range = (bound & ~mask) | ((rc->range - bound) & mask);
+	rc->code -= bound & mask;
+	*prob = (uint16_t)(p + ((((RC_BIT_MODEL_TOTAL - p) >> RC_MOVE_BITS) & ~mask)
+			- ((p >> RC_MOVE_BITS) & mask)));
+	return mask & 1;
+}
+
 /* Decode a bittree starting from the most significant bit. */
 static __always_inline uint32_t rc_bittree(struct rc_dec *rc,
 					   uint16_t *probs, uint32_t limit)
@@ -553,10 +574,7 @@ static __always_inline uint32_t rc_bittree(struct rc_dec *rc,
 	uint32_t symbol = 1;
 
 	do {
-		if (rc_bit(rc, &probs[symbol]))
-			symbol = (symbol << 1) + 1;
-		else
-			symbol <<= 1;
+		symbol = (symbol << 1) + rc_bit_nobranch(rc, &probs[symbol]);
 	} while (symbol < limit);
 
 	return symbol;
@@ -617,6 +635,7 @@ static void lzma_literal(struct xz_dec_lzma2 *s)
 	uint32_t match_bit;
 	uint32_t offset;
 	uint32_t i;
+	uint32_t bit;
 
 	probs = lzma_literal_probs(s);
 
@@ -632,13 +651,9 @@ static void lzma_literal(struct xz_dec_lzma2 *s)
 			match_byte <<= 1;
 			i = offset + match_bit + symbol;
 
-			if (rc_bit(&s->rc, &probs[i])) {
-				symbol = (symbol << 1) + 1;
-				offset &= match_bit;
-			} else {
-				symbol <<= 1;
-				offset &= ~match_bit;
-			}
+			bit = rc_bit_nobranch(&s->rc, &probs[i]);
+			symbol = (symbol << 1) + bit;
+			offset &= match_bit ^ (bit - 1); /* bit 1: & match_bit, bit 0: & ~match_bit */
 		} while (symbol < 0x100);
 	}
 
