@@ -78,6 +78,9 @@ t.test('random inputs, block sizes and checks: parallel output equals xz -dc, th
     [['--check=crc32', '--block-size=123457', '-1'], 2],
     [['--check=sha256', '--block-size=300000', '-9e'], 2],
     [['--check=none', '--block-size=40000'], 3],
+    // Dictionaries far smaller than a block: the decoder's circular dictionary wraps many times.
+    [['--check=crc64', '--block-size=400000', '--lzma2=dict=4KiB'], 2],
+    [['--check=crc32', '--block-size=600000', '--lzma2=dict=64KiB,nice=273,mf=bt4'], 2],
   ];
   for (const [args, threads] of cases) {
     const bytes = xz(['-T2', ...args, '-c'], seedText);

@@ -361,11 +361,24 @@ static bool dict_repeat(struct dictionary *dict, uint32_t *len, uint32_t dist)
 	if (dist >= dict->pos)
 		back += dict->end;
 
-	do {
-		dict->buf[dict->pos++] = dict->buf[back++];
-		if (back == dict->end)
-			back = 0;
-	} while (--left > 0);
+	{
+		/* mkimage: locals, so the byte stores cannot alias dict->pos; long copies without overlap
+		 * (or with the source ahead, where a forward copy equals memmove) use memmove. */
+		uint8_t *buf = dict->buf;
+		size_t pos = dict->pos;
+		size_t end = dict->end;
+		if (left >= 4 && back + left <= end && (back > pos || pos - back >= left)) {
+			memmove(buf + pos, buf + back, left);
+			pos += left;
+		} else {
+			do {
+				buf[pos++] = buf[back++];
+				if (back == end)
+					back = 0;
+			} while (--left > 0);
+		}
+		dict->pos = pos;
+	}
 
 	if (dict->full < dict->pos)
 		dict->full = dict->pos;
