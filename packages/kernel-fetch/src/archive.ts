@@ -169,7 +169,7 @@ export class Archive {
     await mkdir(parent, { recursive: true });
     const tmp = join(parent, `.tmp-${process.pid}-${Math.random().toString(16).slice(2)}-${pkg.sha256.slice(0, 12)}`);
     try {
-      await extractDeb(deb, tmp);
+      await extractDeb(deb, tmp, { verified: true }); // download() checked its SHA256 against Packages
       await rename(tmp, dest);
     } catch (err) {
       // The extractor names the cached file; say which package that is.

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { extractDeb, readDebControl, readDebEntries, type SkippedEntry } from '../src/deb/index.js';
+import { debTarMembers, extractDeb, readDebControl, readDebEntries, type SkippedEntry } from '../src/deb/index.js';
+import { planXzFileRegion } from '../src/compress/xz-parallel.js';
 import { makeDeb, SAMPLE, snapshot, type FixtureEntry } from './deb-fixture.js';
 
 async function failure(p: Promise<unknown>): Promise<Error & { code?: string; data?: Record<string, unknown> }> {
@@ -173,4 +174,23 @@ t.test('damaged packages: one-line errors, nothing left at the destination', asy
     mkdirSync(join(dir, 'dpkg-out'), { recursive: true });
     t.throws(() => execFileSync('dpkg-deb', ['-x', deb, join(dir, 'dpkg-out')], { stdio: 'pipe' }), `dpkg-deb rejects: ${label}`);
   }
+});
+
+t.test('a data.tar.xz block Check: verified unless the caller vouches for the .deb (verified: true)', async (t) => {
+  const dir = t.testdir({});
+  const deb = join(dir, 'fixture.deb');
+  const bytes = Buffer.from(await makeDeb(SAMPLE, 'xz'));
+  writeFileSync(deb, bytes);
+  let data: { offset: number; size: number } | undefined;
+  for await (const m of debTarMembers(deb)) if (m.kind === 'data') data = { offset: m.member.offset, size: m.member.header.size };
+  const plan = await planXzFileRegion(deb, data!.offset, data!.size);
+  t.ok(plan && plan.blocks.length > 1 && plan.checkSize > 0, 'fixture: a multi-block data.tar.xz with a Check (the parallel path)');
+  const b = plan!.blocks[0]!;
+  bytes[data!.offset + b.offset + b.unpaddedSize - 1]! ^= 0xff; // last byte of block 1's Check field
+  writeFileSync(deb, bytes);
+  const err = await failure(extractDeb(deb, join(dir, 'strict')));
+  t.match(err.message, /integrity check mismatch/, `refused by default: ${err.message}`);
+  t.notOk(existsSync(join(dir, 'strict')), 'nothing at the destination');
+  const r = await extractDeb(deb, join(dir, 'trusting'), { verified: true });
+  t.equal(r.entries, SAMPLE.length - 1, 'verified: true skips the Check (the data itself is intact)');
 });

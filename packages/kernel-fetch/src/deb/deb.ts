@@ -64,8 +64,8 @@ export async function* debTarMembers(debPath: string): AsyncGenerator<DebTarMemb
   }
 }
 
-/** The tar entries of one member ("data" by default), decompressed as they stream. */
-export async function* readDebEntries(debPath: string, opts: { member?: 'data' | 'control' } = {}): AsyncGenerator<DebEntry> {
+/** The tar entries of one member ("data" by default), decompressed as they stream; see ExtractOptions.verified. */
+export async function* readDebEntries(debPath: string, opts: { member?: 'data' | 'control'; verified?: boolean } = {}): AsyncGenerator<DebEntry> {
   const want = opts.member ?? 'data';
   for await (const m of debTarMembers(debPath)) {
     if (m.kind !== want) continue;
@@ -73,7 +73,8 @@ export async function* readDebEntries(debPath: string, opts: { member?: 'data' |
     // A .deb is a file: an xz data.tar's blocks can be found from its Index and decoded in parallel.
     // Anything unusual (truncated file, one stream of several, damaged Index) takes the streaming path.
     const plan = m.compression === 'xz' && want === 'data' ? await planXzFileRegion(debPath, m.member.offset, m.member.header.size) : undefined;
-    const body = plan ? xzDecompressFile(debPath, m.member.offset, plan, what) : decompressStream(m.compression, m.member.body, { what });
+    // The blocks' xz Checks are only skipped for a .deb whose SHA256 the caller verified.
+    const body = plan ? xzDecompressFile(debPath, m.member.offset, plan, what, { check: opts.verified !== true }) : decompressStream(m.compression, m.member.body, { what });
     yield* readTarEntries(body, debPath, m.name);
     return;
   }

@@ -18,6 +18,11 @@ export interface ExtractOptions {
   preserveOwner?: boolean;
   /** Told about entries that are not created (device nodes, fifos). */
   onSkip?: (skipped: SkippedEntry) => void;
+  /**
+   * The caller has checked the .deb's SHA256 against a signed index (as Archive does before it
+   * unpacks), so the xz Check of each block is redundant and skipped. Default false: every check.
+   */
+  verified?: boolean;
 }
 
 export interface SkippedEntry {
@@ -76,7 +81,7 @@ export async function extractDeb(debPath: string, destDir: string, opts: Extract
   const queue = new WriteQueue({ groupFromDirectory: (tmpMode & 0o2000) !== 0 });
   let merged = false;
   try {
-    for await (const e of readDebEntries(debPath)) {
+    for await (const e of readDebEntries(debPath, { verified: opts.verified === true })) {
       if (e.path === '') continue; // the package root: destDir keeps its own mode (dpkg-deb -x would change it)
       if (opts.filter && !opts.filter(e.path, e)) continue;
       if (e.type === 'char' || e.type === 'block' || e.type === 'fifo') {
