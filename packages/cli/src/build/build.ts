@@ -217,7 +217,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         );
       });
     } else if (format === 'ext4') {
-      const written = await writeImage(output, fromOffsetChunks(ext4SparseChunks(tree, { epoch, label: 'root', size: 'fit' })));
+      // A file write is done with each chunk before it asks for the next (stdout's stream queues them).
+      const written = await writeImage(output, fromOffsetChunks(ext4SparseChunks(tree, { epoch, label: 'root', size: 'fit' }, { reuseBuffers: output !== '-' })));
       parts.push({ name: basename(output), path: output, bytes: written.bytes, sha256: written.sha256, detail: 'ext4 root file system' });
     } else {
       const fileOf = (name: string, rel: string): string => join(dirOf(boot.find((b) => b.name === name)!), rel);

@@ -55,7 +55,7 @@ export const fsCommand: CommandModule<object, FsArgs> = {
       ...(argv.label !== undefined ? { label: argv.label } : {}),
       ...(argv.uuid !== undefined ? { uuid: argv.uuid } : {}),
       ...(argv['inode-ratio'] !== undefined ? { inodeRatio: argv['inode-ratio'] } : {}),
-    })));
+    }, { reuseBuffers: argv.output !== '-' }))); // a file write is done with each chunk before the next; a stream queues them
     if (argv.output !== '-') process.stderr.write(`mkimage: wrote ${argv.output}: ext4, ${result.bytes} bytes, ${tree.size} entries, sha256 ${result.sha256}\n`);
   },
 };
