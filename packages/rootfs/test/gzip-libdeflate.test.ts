@@ -125,6 +125,11 @@ t.test('an input of one block is compressed without starting threads', async (t)
   const gz = await collect(mod.gzipParallel(chunked(data, 5000), { blockSize: B }));
   t.ok(zlib.gunzipSync(gz).equals(data), 'one full block: compressed on the calling thread');
   await t.rejects(collect(mod.gzipParallel(chunked(mixed(B + 1, 3), 5000), { blockSize: B })), /a worker pool was started/, 'two blocks do start the pool');
+  const many = mixed(5 * B + 99, 4);
+  const here = await collect(mod.gzipParallel(chunked(many, 7000), { blockSize: B, concurrency: 0 }));
+  const threaded = await collect(gzipParallel(chunked(many, 7000), { blockSize: B, concurrency: 2 }));
+  t.ok(here.equals(threaded), 'concurrency 0: many blocks on the calling thread, the same bytes as on workers');
+  t.ok(zlib.gunzipSync(here).equals(many), 'and they read back');
 });
 
 t.test('levels 0-12 all decode; the level shows in XFL', async (t) => {

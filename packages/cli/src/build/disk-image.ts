@@ -64,7 +64,8 @@ export function rootPartUuid(seed: string): string {
 
 /** The compressed initramfs of a disk (a megabyte or so; held in memory). */
 export function compressDiskInitrd(tree: FileTree, compress: Compression): Promise<Buffer> {
-  return collect(compressInitramfs(cpioStream(tree), compress));
+  // A few MiB (busybox, modules, init): compressing them here costs less than starting workers.
+  return collect(compressInitramfs(cpioStream(tree), compress, { concurrency: 0 }));
 }
 
 export async function writeDiskImage(output: string, format: Extract<Format, 'raw' | 'qcow2' | 'vhd'>, p: DiskParts): Promise<DiskResult> {

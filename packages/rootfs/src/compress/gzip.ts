@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { crc32 } from './crc32.js';
 import { DeflatePool } from './deflate-pool.js';
-import { DEFLATE_MAX_LEVEL, DEFLATE_MIN_LEVEL, deflateWasmModule, makeDeflateChunker } from './deflate-wasm.js';
+import { DEFLATE_MAX_LEVEL, DEFLATE_MIN_LEVEL, deflateWasmModule, makeDeflateChunker, type DeflateChunker } from './deflate-wasm.js';
 import { CompressError } from './errors.js';
 
 /** gzip member header fields (RFC 1952 §2.3.1). */
@@ -38,8 +38,9 @@ export interface GzipOptions {
   /** Bytes of input per block (default 1 MiB, at least 64 KiB). The output depends on it. */
   blockSize?: number;
   /**
-   * Worker threads (default: the machine's parallelism, at most 4). An input that fits in one
-   * block is compressed on the calling thread, without starting any. The output does not depend on it.
+   * Worker threads (default: the machine's parallelism, at most 4); 0 compresses every block on the
+   * calling thread (for a small input, starting workers costs more than it saves). An input that
+   * fits in one block is always compressed on the calling thread. The output does not depend on it.
    */
   concurrency?: number;
 }
@@ -63,8 +64,17 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
     throw new CompressError('E_COMPRESS_OPTION', `gzip level ${level} is not valid; use ${DEFLATE_MIN_LEVEL}-${DEFLATE_MAX_LEVEL} (default 6)`, { method: 'gzip', level });
   }
   const blockSize = Math.max(opts.blockSize ?? DEFAULT_BLOCK_SIZE, MIN_BLOCK_SIZE);
-  const threads = Math.max(1, opts.concurrency ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS));
+  const threads = Math.max(0, opts.concurrency ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS));
   const module = deflateWasmModule();
+  // On the calling thread: one libdeflate instance, made on first use.
+  let inline: DeflateChunker | undefined;
+  const compressHere = (data: Uint8Array, final: boolean): Uint8Array => {
+    const chunker = inline ?? makeDeflateChunker(module, level, blockSize);
+    const out = typeof chunker === 'string' ? chunker : chunker.compress(data, final);
+    if (typeof out === 'string') throw new CompressError('E_COMPRESS_INTERNAL', `gzip level ${level}: ${out}`, { method: 'gzip', level, reason: out });
+    inline = chunker as DeflateChunker;
+    return out;
+  };
 
   yield gzipHeader(level);
   let crc = 0;
@@ -76,6 +86,11 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
   const dispatch = (final: boolean): void => {
     crc = crc32(block.subarray(0, used), crc);
     total += used;
+    if (threads === 0) {
+      inFlight.push(Promise.resolve(compressHere(block.subarray(0, used), final)));
+      used = 0;
+      return;
+    }
     pool ??= new DeflatePool(module, level, blockSize, threads);
     const out = pool.compress(block, used, final);
     out.catch(() => undefined); // awaited in order below; no unhandled rejection meanwhile
@@ -89,7 +104,7 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
         // A full block is sent only once more input exists: the last block must be the final one.
         if (used === blockSize) {
           dispatch(false);
-          while (inFlight.length >= threads * BLOCKS_PER_THREAD) yield await inFlight.shift()!;
+          while (inFlight.length >= Math.max(1, threads * BLOCKS_PER_THREAD)) yield await inFlight.shift()!;
         }
         const n = Math.min(chunk.length - off, blockSize - used);
         block.set(chunk.subarray(off, off + n), used);
@@ -97,7 +112,7 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
         off += n;
       }
     }
-    if (pool) {
+    if (pool || threads === 0) {
       dispatch(true);
       while (inFlight.length) yield await inFlight.shift()!;
     } else {
@@ -105,10 +120,7 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
       const data = block.subarray(0, used);
       crc = crc32(data, crc);
       total += used;
-      const chunker = makeDeflateChunker(module, level, Math.max(used, 1));
-      const out = typeof chunker === 'string' ? chunker : chunker.compress(data, true);
-      if (typeof out === 'string') throw new CompressError('E_COMPRESS_INTERNAL', `gzip level ${level}: ${out}`, { method: 'gzip', level, reason: out });
-      yield out;
+      yield compressHere(data, true);
     }
   } finally {
     await pool?.close();
