@@ -1,6 +1,6 @@
 // The shared libraries an ELF app needs: the transitive DT_NEEDED closure, and a lookup that maps
 // a soname to a file inside unpacked Debian packages the way glibc's ld.so searches on amd64.
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspectElf, type ElfInfo } from './elf.js';
 import { MissingLibraryError } from './errors.js';
@@ -90,6 +90,8 @@ const MAXSYMLINKS = 40;
  * root that has a path component wins), following symlinks the way they will resolve inside the
  * image: absolute targets restart at the image root, `..` stops at it. Never touches the host's
  * own /. Returns the host path of the final non-symlink, or undefined if it does not exist.
+ * Its lstat and readlink calls are synchronous: a library search makes hundreds of them, one after
+ * another, and each is microseconds here but a thread-pool round trip when asynchronous.
  */
 export async function resolveInRoots(roots: readonly string[], relPath: string): Promise<string | undefined> {
   let pending = relPath.split('/').filter((p) => p !== '' && p !== '.');
@@ -105,7 +107,7 @@ export async function resolveInRoots(roots: readonly string[], relPath: string):
     let found: { host: string; isLink: boolean } | undefined;
     for (const root of roots) {
       const host = join(root, candidate);
-      const st = await lstat(host).catch(() => undefined);
+      const st = lstatSync(host, { throwIfNoEntry: false });
       if (st) {
         found = { host, isLink: st.isSymbolicLink() };
         break;
@@ -117,14 +119,14 @@ export async function resolveInRoots(roots: readonly string[], relPath: string):
       continue;
     }
     if (++links > MAXSYMLINKS) return undefined;
-    const target = await readlink(found.host);
+    const target = readlinkSync(found.host);
     const targetParts = target.split('/').filter((p) => p !== '' && p !== '.');
     if (target.startsWith('/')) done.length = 0;
     pending = [...targetParts, ...pending];
   }
   for (const root of roots) {
     const host = join(root, done.join('/'));
-    if (await lstat(host).then(() => true, () => false)) return host;
+    if (lstatSync(host, { throwIfNoEntry: false })) return host;
   }
   return undefined;
 }
@@ -166,7 +168,7 @@ export function debianLibraryLookup(roots: readonly string[], opts: DebianLookup
   return async (soname, neededBy) => {
     for (const candidate of libraryCandidates(soname, neededBy, opts)) {
       const host = await resolveInRoots(roots, candidate);
-      if (host !== undefined && (await lstat(host)).isFile()) return host;
+      if (host !== undefined && lstatSync(host)!.isFile()) return host;
     }
     return undefined;
   };

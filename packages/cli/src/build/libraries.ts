@@ -2,7 +2,8 @@
 // JRE's launcher and native libraries), found the way ld.so will find them at boot, inside Debian
 // packages. A library no unpacked package has is looked up in the archive's Contents index, its
 // package fetched, and the search retried.
-import { lstat, open, readdir, stat } from 'node:fs/promises';
+import { lstatSync, statSync } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectElf, isElfMagic, type ElfInfo } from '../app/elf.js';
 import { MissingLibraryError } from '../app/errors.js';
@@ -51,11 +52,11 @@ export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
       const placed = req.placed.find((p) => candidate === p.imagePath || candidate.startsWith(p.imagePath + '/'));
       if (placed) {
         const host = join(placed.hostDir, candidate.slice(placed.imagePath.length));
-        if (await stat(host).then((s) => s.isFile(), () => false)) return { host, candidate, placed: true };
+        if (statSync(host, { throwIfNoEntry: false })?.isFile()) return { host, candidate, placed: true };
         continue;
       }
       const host = await resolveInRoots(roots, candidate);
-      if (host !== undefined && (await lstat(host)).isFile()) return { host, candidate, placed: false };
+      if (host !== undefined && lstatSync(host).isFile()) return { host, candidate, placed: false };
     }
     return undefined;
   };
