@@ -13,6 +13,7 @@ import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '
 import { FileTree, atomicDirectory, compressInitramfs, cpioStream, ext4SparseChunks, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
 import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
+import { findInPackage, mergedUsrPaths } from '../merged-usr.js';
 import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime, type JdkTools } from '../runtime/java.js';
 import { debianJdk, localJdk } from '../runtime/jdk.js';
 import { CA_CERTIFICATES_PACKAGE, addCaCertificates, readCaCertificates } from '../runtime/cacerts.js';
@@ -150,8 +151,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   addCaCertificates(tree, certs, { epoch, ...(app.kind === 'jar' ? { jre: IMAGE_JRE } : {}) });
 
   // 5. The init stage (the module list is final since step 3).
-  // bookworm ships bin/busybox; trixie (merged /usr) usr/bin/busybox.
-  const busyboxPath = await firstExisting(['bin/busybox', 'usr/bin/busybox'].map((p) => join(dirOf(busybox), p)));
+  // bookworm ships bin/busybox; trixie (merged /usr) usr/bin/busybox (named by the error if neither).
+  const busyboxPath = (await findInPackage(dirOf(busybox), 'bin/busybox')) ?? join(dirOf(busybox), mergedUsrPaths('bin/busybox')[1]);
   const initOptions = {
     busybox: { path: busyboxPath, size: (await stat(busyboxPath)).size },
     modules, env, command, workdir: `/${IMAGE_APP_DIR}`,
@@ -278,12 +279,6 @@ async function javaRuntime(
     throw new BuildError('E_JAVA_VERSION', `${app.path} needs Java ${app.javaRelease} (class file ${app.classMajor}), but the JDK is ${jdk.feature}; use --suite trixie (Java 21) or --jdk PATH`);
   }
   return jlinkRuntime({ jdk, jar: app.path, cacheDir: archive.cacheDir }, (step) => emit({ type: 'detail', step: 'runtime', message: step }));
-}
-
-/** The first of `paths` that exists (the last one otherwise, so that the error names it). */
-async function firstExisting(paths: string[]): Promise<string> {
-  for (const p of paths) if (await stat(p).catch(() => undefined)) return p;
-  return paths[paths.length - 1]!;
 }
 
 /** Files in a JRE that may be ELF objects (ld.so needs their closure). */

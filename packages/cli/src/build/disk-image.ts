@@ -15,6 +15,7 @@ import {
   fromOffsetChunks, planDisk, planFat, planUki, qcow2, ukiSections, writeImage,
   type DiskOptions, type PartitionSpec, type UkiPlan, type WriteResult,
 } from '@mkimage/disk';
+import { readAt } from '../app/file-io.js';
 import { BuildError } from './errors.js';
 import type { Format } from './options.js';
 
@@ -144,8 +145,7 @@ function sectionExtent(uki: UkiPlan, name: string, ukiOffset: number): { offset:
 async function readHead(path: string, bytes: number): Promise<Uint8Array> {
   const f = await open(path, 'r');
   try {
-    const { buffer, bytesRead } = await f.read(Buffer.alloc(bytes), 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
+    return await readAt(f, 0, bytes);
   } finally {
     await f.close();
   }

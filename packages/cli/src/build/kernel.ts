@@ -6,13 +6,12 @@ import { ModuleSet, moduleElfBytes } from '@mkimage/kernel-fetch';
 import type { FileTree } from '@mkimage/rootfs';
 import { MODULES_DIR } from '../init/script.js';
 import { BuildError } from './errors.js';
+import { findInPackage } from '../merged-usr.js';
 
 export async function kernelFilesIn(kernelDir: string, release: string): Promise<{ vmlinuz: string; modulesRoot: string }> {
   const vmlinuz = join(kernelDir, 'boot', `vmlinuz-${release}`);
   // bookworm ships lib/modules; trixie (merged /usr) ships usr/lib/modules.
-  const candidates = [join(kernelDir, 'lib', 'modules', release), join(kernelDir, 'usr', 'lib', 'modules', release)];
-  let modulesRoot = candidates[0]!;
-  for (const c of candidates) if (await stat(c).catch(() => undefined)) { modulesRoot = c; break; }
+  const modulesRoot = (await findInPackage(kernelDir, `lib/modules/${release}`)) ?? join(kernelDir, 'lib', 'modules', release);
   for (const p of [vmlinuz, modulesRoot]) {
     if (!(await stat(p).catch(() => undefined))) throw new BuildError('E_KERNEL', `the kernel package has no ${p.slice(kernelDir.length + 1)}; is it a linux-image package?`);
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { inspectElf, isElfMagic, type ElfInfo } from '../app/elf.js';
 import { MissingLibraryError } from '../app/errors.js';
 import { libraryCandidates, resolveInRoots, resolveLibraryClosure } from '../app/libs.js';
+import { mergedUsrPaths } from '../merged-usr.js';
 
 /** A directory tree placed in the image at `imagePath` (e.g. the jlinked JRE at usr/lib/jvm/jre). */
 export interface PlacedTree { hostDir: string; imagePath: string }
@@ -116,7 +117,8 @@ export async function planLibraries(req: LibraryRequest): Promise<LibraryPlan> {
       const rel = e.interpreter.replace(/^\/+/, '');
       // Merged-/usr packages (trixie's libc6) ship /usr/lib64/ld-linux-x86-64.so.2 and leave the
       // /lib64 link to base-files: the image still gets the loader at the path PT_INTERP names.
-      const host = (await resolveInRoots(roots, rel)) ?? (await resolveInRoots(roots, `usr/${rel}`));
+      const [bookworm, merged] = mergedUsrPaths(rel);
+      const host = (await resolveInRoots(roots, bookworm)) ?? (await resolveInRoots(roots, merged));
       if (!host) throw new MissingLibraryError(e.interpreter, e.path);
       interpreter = { imagePath: rel, hostPath: host };
     }

@@ -8,6 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileTree } from '@mkimage/rootfs';
 import { encodeJks, type TrustedCertEntry } from './jks.js';
+import { CodeError } from '../errors.js';
 
 /** The Debian package and the directory in it holding one PEM file per root (`*.crt`). */
 export const CA_CERTIFICATES_PACKAGE = 'ca-certificates';
@@ -25,12 +26,7 @@ const PEM_LINE = 64;
 /** X.690 §8.9: a certificate is a SEQUENCE (tag 0x30). */
 const ASN1_SEQUENCE = 0x30;
 
-export class CaCertError extends Error {
-  constructor(readonly code: string, message: string, readonly data: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'CaCertError';
-  }
-}
+export class CaCertError extends CodeError {}
 
 export interface CaCertificate {
   /** File name in the package (`ACCVRAIZ1.crt`). */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sysroot } from './sysroot.js';
+import { CodeError } from '../errors.js';
 
 /** Debian's OpenJDK per suite: the default JDK of the release (jmods live in -jdk-headless). */
 export const JDK_BY_SUITE: Record<string, { feature: number; packages: string[] }> = {
@@ -61,12 +62,7 @@ export interface Jre {
   cached: boolean;
 }
 
-export class JavaError extends Error {
-  constructor(readonly code: string, message: string, readonly data: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'JavaError';
-  }
-}
+export class JavaError extends CodeError {}
 
 /** Finds the JDK home inside the sysroot for a feature release. */
 export async function findJdkHome(sysroot: Sysroot, feature: number): Promise<string> {

@@ -10,6 +10,7 @@
 // "UTF" is java.io.DataOutput.writeUTF: a u16 byte length, then modified UTF-8.
 import { createHash } from 'node:crypto';
 import { defineStruct } from '@mkimage/rootfs';
+import { CodeError } from '../errors.js';
 
 /** JavaKeyStore.MAGIC. */
 export const JKS_MAGIC = 0xfeedfeed;
@@ -43,12 +44,7 @@ export interface TrustedCertEntry {
   der: Uint8Array;
 }
 
-export class JksError extends Error {
-  constructor(readonly code: string, message: string, readonly data: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'JksError';
-  }
-}
+export class JksError extends CodeError {}
 
 /** java.io.DataOutput.writeUTF's encoding: UTF-16 code units, NUL as C0 80, surrogates one by one. */
 export function modifiedUtf8(s: string): Uint8Array {

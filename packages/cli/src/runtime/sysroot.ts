@@ -10,13 +10,10 @@ import { createHash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
+import { CodeError } from '../errors.js';
+import { findInPackage, mergedUsrPaths } from '../merged-usr.js';
 
-export class SysrootError extends Error {
-  constructor(readonly code: string, message: string, readonly data: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'SysrootError';
-  }
-}
+export class SysrootError extends CodeError {}
 
 export interface SysrootPart {
   /** Package name, for messages. */
@@ -31,7 +28,7 @@ export interface SysrootPart {
 export const LIBRARY_DIRS = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'lib64', 'usr/lib64', 'lib', 'usr/lib'];
 export const DYNAMIC_LOADER = 'lib64/ld-linux-x86-64.so.2';
 /** Where merged-/usr packages (trixie's libc6) ship the loader; /lib64 is then base-files' symlink. */
-export const MERGED_USR_LOADER = `usr/${DYNAMIC_LOADER}`;
+export const MERGED_USR_LOADER = mergedUsrPaths(DYNAMIC_LOADER)[1];
 
 export class Sysroot {
   constructor(readonly dir: string, readonly parts: readonly SysrootPart[]) {}
@@ -61,9 +58,8 @@ export class Sysroot {
 
   /** Host path of the sysroot's dynamic loader (bookworm: /lib64, trixie: /usr/lib64). */
   async loader(): Promise<string> {
-    for (const rel of [DYNAMIC_LOADER, MERGED_USR_LOADER]) {
-      if (await stat(join(this.dir, rel)).catch(() => undefined)) return join(this.dir, rel);
-    }
+    const found = await findInPackage(this.dir, DYNAMIC_LOADER);
+    if (found) return found;
     throw new SysrootError('E_NO_LOADER', `no ${DYNAMIC_LOADER} or ${MERGED_USR_LOADER} in the sysroot of ${this.parts.map((p) => p.name).join(', ')}; is libc6 among them?`, { dir: this.dir });
   }
 
