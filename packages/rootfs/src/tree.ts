@@ -145,10 +145,7 @@ export class FileTree {
     const path = normalizePath(entry.path);
     const normalized = { ...entry, path } as Entry;
     if (path !== '') this.mkdirp(parentOf(path));
-    const existing = this.map.get(path);
-    if (existing?.type === 'dir' && normalized.type !== 'dir') {
-      throw new TreeError(`${path}: already a directory, cannot replace it with a ${normalized.type}`, { path });
-    }
+    this.checkReplace(normalized);
     if (normalized.type === 'hardlink') {
       const target = this.map.get(normalizePath(normalized.target));
       if (target?.type !== 'file') {
@@ -156,12 +153,24 @@ export class FileTree {
       }
       (normalized as HardlinkEntry).target = target.path;
     }
-    if (normalized.type === 'file' && !(Number.isSafeInteger(normalized.size) && normalized.size >= 0)) {
-      throw new TreeError(`${path}: invalid size ${normalized.size}`, { path });
-    }
-    this.map.set(path, normalized);
-    this.sorted = undefined;
+    this.store(normalized);
     return normalized;
+  }
+
+  /** A directory is never replaced by another type (its children would be orphaned). */
+  private checkReplace(entry: Entry): void {
+    if (entry.type !== 'dir' && this.map.get(entry.path)?.type === 'dir') {
+      throw new TreeError(`${entry.path}: already a directory, cannot replace it with a ${entry.type}`, { path: entry.path });
+    }
+  }
+
+  /** Stores a checked, normalized entry whose parent exists. */
+  private store(entry: Entry): void {
+    if (entry.type === 'file' && !(Number.isSafeInteger(entry.size) && entry.size >= 0)) {
+      throw new TreeError(`${entry.path}: invalid size ${entry.size}`, { path: entry.path });
+    }
+    this.map.set(entry.path, entry);
+    this.sorted = undefined;
   }
 
   /**
@@ -170,16 +179,8 @@ export class FileTree {
    * no re-splitting of the path: this runs once per file of a 100k-file import).
    */
   addImported(entry: FileEntry | SymlinkEntry | DeviceEntry | SpecialEntry): void {
-    const path = entry.path;
-    const existing = this.map.get(path);
-    if (existing?.type === 'dir') {
-      throw new TreeError(`${path}: already a directory, cannot replace it with a ${entry.type}`, { path });
-    }
-    if (entry.type === 'file' && !(Number.isSafeInteger(entry.size) && entry.size >= 0)) {
-      throw new TreeError(`${path}: invalid size ${entry.size}`, { path });
-    }
-    this.map.set(path, entry);
-    this.sorted = undefined;
+    this.checkReplace(entry);
+    this.store(entry);
   }
 
   /** Removes an entry (and, for a directory, everything below it). */

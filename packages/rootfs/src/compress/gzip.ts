@@ -67,12 +67,11 @@ export async function* gzipParallel(input: AsyncIterable<Uint8Array>, opts: Gzip
   const threads = Math.max(0, opts.concurrency ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS));
   const module = deflateWasmModule();
   // On the calling thread: one libdeflate instance, made on first use.
-  let inline: DeflateChunker | undefined;
+  let inline: DeflateChunker | string | undefined; // a string says why it could not be made
   const compressHere = (data: Uint8Array, final: boolean): Uint8Array => {
-    const chunker = inline ?? makeDeflateChunker(module, level, blockSize);
-    const out = typeof chunker === 'string' ? chunker : chunker.compress(data, final);
+    inline ??= makeDeflateChunker(module, level, blockSize);
+    const out = typeof inline === 'string' ? inline : inline.compress(data, final);
     if (typeof out === 'string') throw new CompressError('E_COMPRESS_INTERNAL', `gzip level ${level}: ${out}`, { method: 'gzip', level, reason: out });
-    inline = chunker as DeflateChunker;
     return out;
   };
 
