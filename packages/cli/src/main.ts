@@ -4,8 +4,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commandsFor } from './commands/index.js';
 import { reportError } from './errors.js';
+import { keepYoungGenerationSmall } from './heap.js';
 
 async function main(argv: string[]): Promise<void> {
+  keepYoungGenerationSmall();
   let cli = yargs(argv)
     .scriptName('mkimage')
     .usage('$0 <app> -o <out> [options]\n\nTurns an application (a runnable JAR or an x86-64 ELF) into a minimal bootable machine image.')
