@@ -6,10 +6,13 @@ import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { isZeroChunk } from './chunks.js';
 import { OutputError } from './errors.js';
+import { inlineHash, workerHash } from './hash-worker.js';
 
 /** Granularity at which untagged chunks are checked for zero blocks (the usual filesystem block). */
 const HOLE_BLOCK = 4096;
 const ZERO_4K = Buffer.alloc(HOLE_BLOCK);
+/** Image size from which hashing moves to a worker thread (about 0.1 s of hashing inline). */
+export const HASH_ON_WORKER_FROM = 256 << 20;
 
 export interface WriteResult {
   bytes: number;
@@ -28,6 +31,12 @@ export interface WriteImageOptions {
   fsync?: boolean;
   /** Stream used for '-' (default process.stdout). */
   stdout?: Writable;
+  /**
+   * The image's size, when the caller knows it: from HASH_ON_WORKER_FROM bytes on, the SHA-256 is
+   * computed on a worker thread beside the writing. (A worker's start-up costs more than hashing
+   * a small image inline.)
+   */
+  expectedBytes?: number;
 }
 
 /** Writes chunks to `path` ('-' = stdout): a temp file beside it, renamed into place when complete. */
@@ -74,10 +83,10 @@ async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, 
   }
   let pos = 0;
   let holeBytes = 0;
-  const hash = createHash('sha256');
+  const hash = (o.expectedBytes ?? 0) >= HASH_ON_WORKER_FROM ? workerHash() : inlineHash();
   try {
     for await (const c of chunks) {
-      hash.update(c);
+      await hash.update(c);
       if (sparse && isZeroChunk(c)) {
         pos += c.length;
         holeBytes += c.length;
@@ -110,8 +119,9 @@ async function writeFileSparse(path: string, chunks: AsyncIterable<Uint8Array>, 
     await fh.close();
     fh = undefined;
     await rename(tmp, path);
-    return { bytes: pos, holeBytes, sha256: hash.digest('hex') };
+    return { bytes: pos, holeBytes, sha256: await hash.digest() };
   } catch (e) {
+    hash.abandon();
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     if ((e as { code?: unknown }).code && String((e as { code: unknown }).code).startsWith('E_')) throw e;

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
-import { FileTree, atomicDirectory, compressInitramfs, cpioStream, ext4SparseChunks, hasZstd, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
+import { FileTree, atomicDirectory, compressInitramfs, cpioStream, emitExt4Chunks, hasZstd, planExt4, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
 import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
 import { findInPackage, mergedUsrPaths } from '../merged-usr.js';
@@ -218,8 +218,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         );
       });
     } else if (format === 'ext4') {
+      const layout = planExt4(tree, { epoch, label: 'root', size: 'fit' });
       // A file write is done with each chunk before it asks for the next (stdout's stream queues them).
-      const written = await writeImage(output, fromOffsetChunks(ext4SparseChunks(tree, { epoch, label: 'root', size: 'fit' }, { reuseBuffers: output !== '-' })));
+      const chunks = emitExt4Chunks(layout, { reuseBuffers: output !== '-' });
+      const written = await writeImage(output, fromOffsetChunks(chunks), { expectedBytes: layout.size });
       parts.push({ name: basename(output), path: output, bytes: written.bytes, sha256: written.sha256, detail: 'ext4 root file system' });
     } else {
       const fileOf = (name: string, rel: string): string => join(dirOf(boot.find((b) => b.name === name)!), rel);

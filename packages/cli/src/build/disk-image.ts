@@ -121,7 +121,7 @@ export async function writeDiskImage(output: string, format: Extract<Format, 'ra
   }
 
   const written = format === 'raw'
-    ? await writeImage(output, emitDisk(disk))
+    ? await writeImage(output, emitDisk(disk), { expectedBytes: disk.sizeBytes })
     : await writeContainer(output, format, disk.sizeBytes, () => emitDisk(disk));
   return {
     ...written,
@@ -156,5 +156,5 @@ async function writeContainer(output: string, format: 'qcow2' | 'vhd', size: num
     const { chunks } = await qcow2({ size, open });
     return writeImage(output, chunks, { sparse: false });
   }
-  return writeImage(output, emitVhdFixed({ size, open }));
+  return writeImage(output, emitVhdFixed({ size, open }), { expectedBytes: size });
 }

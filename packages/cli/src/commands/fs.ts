@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { fromOffsetChunks, writeImage } from '@mkimage/disk';
-import { ext4SparseChunks, treeFromDirectory, treeFromTar, type FileTree } from '@mkimage/rootfs';
+import { emitExt4Chunks, planExt4, treeFromDirectory, treeFromTar, type FileTree } from '@mkimage/rootfs';
 import { parseSize, readSourceDateEpoch, userPath } from './common.js';
 
 interface FsArgs {
@@ -50,12 +50,15 @@ export const fsCommand: CommandModule<object, FsArgs> = {
     // SOURCE_DATE_EPOCH also clamps newer file times, as mksquashfs does.
     if (process.env.SOURCE_DATE_EPOCH) tree.clampTimes(epoch);
     // Through the sparse image writer: the file system's free space and file holes stay holes.
-    const result = await writeImage(userPath(argv.output), fromOffsetChunks(ext4SparseChunks(tree, {
+    const layout = planExt4(tree, {
       size, epoch, journal: argv.journal, reservedBlocksPercent: argv['reserved-percent'],
       ...(argv.label !== undefined ? { label: argv.label } : {}),
       ...(argv.uuid !== undefined ? { uuid: argv.uuid } : {}),
       ...(argv['inode-ratio'] !== undefined ? { inodeRatio: argv['inode-ratio'] } : {}),
-    }, { reuseBuffers: argv.output !== '-' }))); // a file write is done with each chunk before the next; a stream queues them
+    });
+    // A file write is done with each chunk before the next, so the emitter may reuse its buffers; a stream queues them.
+    const chunks = emitExt4Chunks(layout, { reuseBuffers: argv.output !== '-' });
+    const result = await writeImage(userPath(argv.output), fromOffsetChunks(chunks), { expectedBytes: layout.size });
     if (argv.output !== '-') process.stderr.write(`mkimage: wrote ${argv.output}: ext4, ${result.bytes} bytes, ${tree.size} entries, sha256 ${result.sha256}\n`);
   },
 };
