@@ -14,7 +14,7 @@
 // process calling treeFromDirectory, planExt4 and emitExt4Chunks with default options and node's
 // default heap flags, as an embedding tool would without tuning.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, linkSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,7 @@ if (!existsSync(rootfs) || !existsSync(cli)) {
 }
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const RUNS = arg('--runs', 2);
+const FLAT_GIB = arg('--flat-gib', 4);
 const SMALL = arg('--small-files', 100_000);
 const GIB = arg('--gib', 1);
 const work = mkdtempSync(join(tmpdir(), 'ext4-bench-'));
@@ -81,6 +82,24 @@ function holes() {
     closeSync(fd);
   }
   return { dest, label: `${GIB} GiB apparent in ${files} files, half holes` };
+}
+
+/** `gib` GiB of written data (no holes) in 256 MiB files, and a second directory that hard-links
+ *  the first GiB of it: the same kind of tree at 1 GiB and at `gib` GiB, for the memory-flatness row. */
+function dataTrees(gib) {
+  const big = join(work, 'data-big');
+  const one = join(work, 'data-1');
+  mkdirSync(big);
+  mkdirSync(one);
+  const chunk = Buffer.alloc(1 << 20);
+  for (let f = 0; f < gib * 4; f++) {
+    const path = join(big, `data-${f}.bin`);
+    const fd = openSync(path, 'w');
+    for (let m = 0; m < 256; m++) { chunk.fill((f * 13 + m) & 0xff); writeSync(fd, chunk); }
+    closeSync(fd);
+    if (f < 4) linkSync(path, join(one, `data-${f}.bin`));
+  }
+  return { one, big };
 }
 
 function timed(cmd, args) {
@@ -139,4 +158,15 @@ console.log('| tree | entries | image | ours s | ours MiB | library MiB | e2fsck
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { t, ours, library, ok, mkfs, gen } of rows) {
   console.log(`| ${t.label} | ${ours.entries} | ${f(ours.info.size / 2 ** 20, 0)} MiB | ${f(ours.secs)} | ${f(ours.mib, 0)} | ${f(library.mib, 0)} | ${ok ? 'clean' : 'ERRORS'} | ${f(mkfs.secs)} | ${f(mkfs.mib, 0)} | ${f(ours.secs / mkfs.secs)}x | ${gen ? f(gen.secs) : '-'} | ${gen ? f(gen.mib, 0) : '-'} | ${gen ? f(ours.secs / gen.secs) + 'x' : '-'} |`);
+}
+
+// Memory must stay flat as file data grows (issue 4): the same command on 1 GiB and on FLAT_GIB GiB.
+if (FLAT_GIB > 1) {
+  const { one, big } = dataTrees(FLAT_GIB);
+  const img = join(work, 'out.img');
+  const at1 = timed(process.execPath, [cli, 'fs', one, '-o', img]);
+  rmSync(img, { force: true });
+  const atN = timed(process.execPath, [cli, 'fs', big, '-o', img]);
+  rmSync(img, { force: true });
+  console.log(`\nmkimage fs peak RSS as file data grows (written data, no holes): 1 GiB ${f(at1.mib, 0)} MiB (${f(at1.secs)} s), ${FLAT_GIB} GiB ${f(atN.mib, 0)} MiB (${f(atN.secs)} s): ratio ${f(atN.mib / at1.mib)} (flat: ~1.00)`);
 }

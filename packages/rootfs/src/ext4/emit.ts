@@ -5,12 +5,11 @@
 // Steps per region kind, in on-disk order: (1) superblock copies, (2) GDT copies, (3) block
 // bitmaps, (4) inode bitmaps, (5) inode tables, (6) directory / extent / xattr / symlink /
 // journal blocks, (7) file data; everything else is zeros.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { readData, type FileEntry } from '../tree.js';
 import { blockBitmap, inodeBitmap } from './bitmap.js';
 import { BLOCKS_PER_GROUP, BLOCK_SIZE, EXT4_INODE_SIZE, SUPERBLOCK_OFFSET } from './constants.js';
 import { Ext4Error } from './errors.js';
 import { blocksInGroup } from './geometry.js';
+import { HostFileReader, ReadBuffers, SMALL_FILE, StreamReader, readSmall, type SourceReader } from './source-readers.js';
 import { encodeInode } from './inode.js';
 import type { Ext4Layout } from './plan.js';
 import { Superblock, sealSuperblock } from './superblock.js';
@@ -23,8 +22,12 @@ type Piece = Ext4Chunk & { transient?: boolean };
 
 const INODE_CHUNK = 1024; // inodes encoded per piece (256 KiB, copied into batches)
 
-/** Per-emit reused buffers; pieces pointing into them are `transient` (the batcher copies them). */
-interface Scratch { inodes: Uint8Array; small: Uint8Array }
+/**
+ * Per-emit reused buffers; pieces pointing into `inodes` and `small` are `transient` (the batcher
+ * copies them). `reads` is set when the consumer reuses too (reuseBuffers): large host files are
+ * then read into two buffers in turn instead of a new one per read.
+ */
+interface Scratch { inodes: Uint8Array; small: Uint8Array; reads: ReadBuffers | undefined }
 
 function superblockCopy(layout: Ext4Layout, group: number): Uint8Array {
   const sb = layout.superblock.slice();
@@ -58,30 +61,7 @@ function* inodeTable(layout: Ext4Layout, group: number, start: number, scratch: 
   if (rest) yield { offset: start * BLOCK_SIZE + usedBytes, zero: rest };
 }
 
-/** Host files up to this size are read in one call into a reused buffer (the batcher copies them). */
-const SMALL_FILE = 128 << 10;
 const ZERO_PAGE = new Uint8Array(1 << 20);
-
-/** Reads a small host file whole, with readData's checks: it must exist and still have its size. */
-function readSmall(entry: FileEntry, path: string, scratch: Uint8Array): Uint8Array {
-  let n: number;
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      // One byte more than declared: a file that grew is caught, as readData would.
-      n = readSync(fd, scratch, 0, entry.size + 1, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: cannot read source ${path} (${reason})`, { path: entry.path });
-  }
-  if (n !== entry.size) {
-    throw new Ext4Error('E_EXT4_SOURCE', `${entry.path}: source has ${n > entry.size ? 'more than ' : ''}${n} bytes, ${entry.size} declared; did it change during the build?`, { path: entry.path });
-  }
-  return scratch.subarray(0, n);
-}
 
 /** True for a chunk of at least one block that holds only zeros (memcmp against a zero page). */
 function isZero(chunk: Uint8Array): boolean {
@@ -93,40 +73,8 @@ function isZero(chunk: Uint8Array): boolean {
   return true;
 }
 
-/** Sequential reader over one file's bytes (non-sparse sources are fully allocated). */
-class FileReader {
-  private readonly it: AsyncIterator<Uint8Array>;
-  private pending: Uint8Array | undefined;
-  pos = 0;
-  constructor(readonly entry: FileEntry) {
-    // Stream buffers sized to the file: a 1 MiB read buffer per small file costs more than the read.
-    const chunk = Math.min(1 << 20, Math.max(BLOCK_SIZE, Math.ceil(entry.size / BLOCK_SIZE) * BLOCK_SIZE + 1));
-    this.it = readData(entry, chunk)[Symbol.asyncIterator]();
-  }
-  /** Up to `max` next bytes of the file (fewer at a chunk boundary); empty at EOF. */
-  async take(max: number): Promise<Uint8Array> {
-    if (!this.pending || this.pending.length === 0) {
-      const r = await this.it.next();
-      if (r.done) return new Uint8Array(0);
-      this.pending = r.value;
-    }
-    const out = this.pending.length <= max ? this.pending : this.pending.subarray(0, max);
-    this.pending = this.pending.subarray(out.length);
-    this.pos += out.length;
-    return out;
-  }
-  /** Drains the source so readData's size check runs. */
-  async finish(): Promise<void> {
-    for (;;) {
-      const r = await this.it.next();
-      if (r.done) return;
-      if (r.value.length) throw new Ext4Error('E_EXT4_SOURCE', `${this.entry.path}: source is longer than its declared ${this.entry.size} bytes`, { path: this.entry.path });
-    }
-  }
-}
-
 /** Data run `i` of layout.data: `count` blocks at `start` holding the file from block `logical`. */
-async function* fileData(data: Ext4Layout['data'], i: number, readers: Map<number, FileReader>, scratch: Scratch): AsyncGenerator<Piece> {
+async function* fileData(data: Ext4Layout['data'], i: number, readers: Map<number, SourceReader>, scratch: Scratch): AsyncGenerator<Piece> {
   const entry = data.entry(i);
   const ino = data.ino(i);
   const count = data.count[i]!;
@@ -153,7 +101,10 @@ async function* fileData(data: Ext4Layout['data'], i: number, readers: Map<numbe
     return;
   }
   let reader = readers.get(ino);
-  if (!reader) readers.set(ino, (reader = new FileReader(entry)));
+  if (!reader) {
+    reader = entry.data.kind === 'file' && scratch.reads ? new HostFileReader(entry, entry.data.path, scratch.reads) : new StreamReader(entry);
+    readers.set(ino, reader);
+  }
   if (reader.pos !== from) throw new Ext4Error('E_INTERNAL', `BUG: ${entry.path}: reading at ${reader.pos}, region wants ${from}`);
   let done = 0;
   const fileBytes = Math.min(want, entry.size - from);
@@ -199,7 +150,7 @@ export async function* emitExt4Chunks(layout: Ext4Layout, options: Ext4EmitOptio
   let batch = new Uint8Array(BATCH);
   let fill = 0;
   let batchAt = 0;
-  for await (const c of emitPieces(layout)) {
+  for await (const c of emitPieces(layout, reuse)) {
     if (c.bytes && (c.bytes.length < BATCH / 4 || c.transient)) {
       if (c.bytes.length > BATCH) throw new Ext4Error('E_INTERNAL', 'BUG: transient ext4 piece larger than a batch');
       if (fill > 0 && (batchAt + fill !== c.offset || fill + c.bytes.length > BATCH)) {
@@ -222,10 +173,14 @@ export async function* emitExt4Chunks(layout: Ext4Layout, options: Ext4EmitOptio
   if (fill > 0) yield { offset: batchAt, bytes: batch.subarray(0, fill) };
 }
 
-async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Piece> {
+async function* emitPieces(layout: Ext4Layout, reuse: boolean): AsyncGenerator<Piece> {
   let pos = 0;
-  const readers = new Map<number, FileReader>();
-  const scratch: Scratch = { inodes: new Uint8Array(INODE_CHUNK * EXT4_INODE_SIZE), small: new Uint8Array(SMALL_FILE + 1) };
+  const readers = new Map<number, SourceReader>();
+  const scratch: Scratch = {
+    inodes: new Uint8Array(INODE_CHUNK * EXT4_INODE_SIZE),
+    small: new Uint8Array(SMALL_FILE + 1),
+    reads: reuse ? new ReadBuffers() : undefined,
+  };
   const geo = layout.geometry;
   const put = (c: Piece): Piece => {
     if (c.offset !== pos) throw new Ext4Error('E_INTERNAL', `BUG: ext4 emitter at byte ${pos}, chunk claims ${c.offset}`);
@@ -271,6 +226,9 @@ async function* emitPieces(layout: Ext4Layout): AsyncGenerator<Piece> {
   } catch (err) {
     if (err instanceof TreeError) throw new Ext4Error('E_EXT4_SOURCE', err.message, { path: err.data.path });
     throw err;
+  } finally {
+    // Sources still open when the emit failed or its consumer stopped early.
+    for (const r of readers.values()) await r.close();
   }
 }
 
