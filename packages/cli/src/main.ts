@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 // The `mkimage` command: a thin yargs layer over the library API.
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commandsFor } from './commands/index.js';
 import { reportError } from './errors.js';
 import { keepYoungGenerationSmall } from './heap.js';
+
+/** This package's version: yargs finds no package.json for an ES module and would say "unknown". */
+function ownVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 async function main(argv: string[]): Promise<void> {
   keepYoungGenerationSmall();
@@ -15,7 +21,7 @@ async function main(argv: string[]): Promise<void> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(ownVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;

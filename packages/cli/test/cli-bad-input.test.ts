@@ -2,7 +2,7 @@
 // line on stderr naming the thing, a non-zero exit, and nothing at the output path.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,4 +79,7 @@ t.test('--help answers', async (t) => {
   for (const flag of ['--output', '--format', '--env', '--java-opts', '--suite', '--kernel', '--modules', '--user', '--compress', '--mirror', '--offline']) {
     t.match(r.stdout, flag);
   }
+  const v = mkimage(['--version']);
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string };
+  t.equal(v.stdout.trim(), pkg.version, '--version prints the package version');
 });
