@@ -1,5 +1,5 @@
-// V8 tuning for the `mkimage` process (never applied by the library: an embedding tool owns its
-// process's flags).
+// V8 tuning for `mkimage fs` (never applied by the library: an embedding tool owns its process's
+// flags). Not for the app build: on the hello image it costs ~30 ms (4%) in extra GC work.
 import { setFlagsFromString } from 'node:v8';
 
 /**

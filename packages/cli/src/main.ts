@@ -5,7 +5,6 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commandsFor } from './commands/index.js';
 import { reportError } from './errors.js';
-import { keepYoungGenerationSmall } from './heap.js';
 
 /** This package's version: yargs finds no package.json for an ES module and would say "unknown". */
 function ownVersion(): string {
@@ -13,7 +12,6 @@ function ownVersion(): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  keepYoungGenerationSmall();
   let cli = yargs(argv)
     .scriptName('mkimage')
     .usage('$0 <app> -o <out> [options]\n\nTurns an application (a runnable JAR or an x86-64 ELF) into a minimal bootable machine image.')

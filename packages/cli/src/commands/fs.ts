@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { fromOffsetChunks, writeImage } from '@mkimage/disk';
 import { emitExt4Chunks, planExt4, treeFromDirectory, treeFromTar, type FileTree } from '@mkimage/rootfs';
+import { keepYoungGenerationSmall } from '../heap.js';
 import { parseSize, readSourceDateEpoch, userPath } from './common.js';
 
 interface FsArgs {
@@ -43,6 +44,7 @@ export const fsCommand: CommandModule<object, FsArgs> = {
       .option('inode-ratio', { type: 'number', describe: 'bytes per inode (default 16384)' })
       .option('reserved-percent', { type: 'number', default: 0, describe: 'blocks reserved for root, percent' }) as never,
   handler: async (argv) => {
+    keepYoungGenerationSmall(); // a big tree's metadata is most of this command's memory
     const size = parseSize(argv.size);
     const epoch = readSourceDateEpoch();
     // yargs hands a lone '-' positional over as ''.
