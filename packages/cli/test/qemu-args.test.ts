@@ -24,7 +24,9 @@ t.test('UEFI disk boot on NVMe with port forwards, fw_cfg and SMBIOS', async (t)
     smbios1: { manufacturer: 'Amazon EC2' },
   });
   t.same(values(args, '-machine'), ['q35']);
-  t.same(values(args, '-accel'), ['tcg']);
+  t.same(values(args, '-accel'), ['tcg,thread=single'], 'single-threaded TCG by default');
+  t.same(values(qemuArgs({ tcgThreads: 'multi', net: false }), '-accel'), ['tcg,thread=multi']);
+  t.same(values(qemuArgs({ accel: 'kvm', net: false }), '-accel'), ['kvm'], 'no TCG option for KVM');
   t.same(values(args, '-m'), ['1024']);
   t.same(values(args, '-drive'), [
     'if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd',

@@ -49,6 +49,14 @@ export interface GuestForward {
 
 export interface QemuOptions {
   accel?: Accel;
+  /**
+   * TCG only: every vCPU on one host thread ('single', the default) or one thread each ('multi').
+   * Multi-threaded TCG now and then let a booted app's JVM die of SIGSEGV in freshly JIT-compiled
+   * code (about one boot in 30 on a busy 2-core host: the JIT rewriting code that another vCPU's
+   * translation raced with), and at the 2 vCPUs we boot with it was no faster (hello app, six
+   * interleaved boots each: 9.8 s multi, 9.4 s single to the first HTTP 200).
+   */
+  tcgThreads?: 'single' | 'multi';
   /** q35 (default), pc (i440fx, SeaBIOS's classic), or microvm (direct kernel boot only). */
   machine?: 'q35' | 'pc' | 'microvm';
   memoryMiB?: number;
@@ -92,7 +100,8 @@ export function qemuArgs(opts: QemuOptions): string[] {
   } else {
     args.push('-machine', machine);
   }
-  args.push('-accel', opts.accel ?? 'tcg');
+  const accel = opts.accel ?? 'tcg';
+  args.push('-accel', accel === 'tcg' ? `tcg,thread=${opts.tcgThreads ?? 'single'}` : accel);
   if (opts.accel === 'kvm') args.push('-cpu', 'host');
   const mem = opts.memoryMiB ?? 512;
   const cpus = opts.cpus ?? 2;
