@@ -2,7 +2,7 @@ export * from './errors.js';
 export { crc32 } from './crc32.js';
 export { deriveGuid, derivePartitionGuid, guidToBytes, guidFromBytes, normalizeGuid } from './guid.js';
 export { ZeroChunk, isZeroChunk, zeros, allZero, fromOffsetChunks, collect } from './chunks.js';
-export { writeImage, writeStream } from './output.js';
+export { writeImage, writeStream, HASH_ON_WORKER_FROM } from './output.js';
 export type { WriteResult, WriteImageOptions } from './output.js';
 export * from './gpt/index.js';
 export * from './fat/index.js';
