@@ -4,8 +4,10 @@
 //   pnpm build && node bench/run.bench.mjs [--runs N] [--image DIR]
 //
 // Builds the hello sample as an initramfs directory (or takes --image), then boots it N times each:
-//   hand        qemu-system-x86_64 with the options a user would type (same machine, env file over
-//               fw_cfg, port forward), spawned directly;
+//   hand        qemu-system-x86_64 with the options a user would type (same machine, accelerator
+//               options, env file over fw_cfg, port forward), spawned directly;
+//   hand-mttcg  under TCG, the same with multi-threaded TCG (QEMU's own default), for what
+//               mkimage run's single-threaded TCG costs in boot time;
 //   cli         `node packages/cli/dist/main.js run DIR -e ... -p ...` (node start, module loading,
 //               image/QEMU/port checks, env file, then the same QEMU);
 //   runImage()  the library call inside this process (no node start, no CLI modules).
@@ -75,11 +77,14 @@ function spawnTimed(cmd, args) {
   return { t0, child, done, running: () => running, startedLineAt: () => startedLineAt, stderr: () => err };
 }
 
-async function hand() {
+/** The -accel value mkimage run passes (single-threaded TCG), or QEMU's default for TCG. */
+const accelArg = (mttcg) => (qemu.accel === 'tcg' ? `tcg,thread=${mttcg ? 'multi' : 'single'}` : qemu.accel);
+
+async function hand(mttcg = false) {
   const port = await freePort();
   // The command line a user would write for this image (README: direct kernel boot).
   const p = spawnTimed(qemu.binary, [
-    '-machine', 'pc', '-accel', qemu.accel, '-m', '512', '-smp', '2',
+    '-machine', 'pc', '-accel', accelArg(mttcg), '-m', '512', '-smp', '2',
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-kernel', join(image, 'vmlinuz'), '-initrd', join(image, 'initrd.img'), '-append', cmdline,
     '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:8080`, '-device', 'virtio-net-pci,netdev=net0',
@@ -114,11 +119,11 @@ async function lib() {
   return { ms: at - t0, prepMs: r.timings.prepareMs };
 }
 
-const sides = { hand, cli, lib };
-const results = { hand: [], cli: [], lib: [] };
-const order = ['hand', 'cli', 'lib'];
+const sides = { hand, cli, lib, 'hand-mttcg': () => hand(true) };
+const results = { hand: [], cli: [], lib: [], 'hand-mttcg': [] };
+const order = ['hand', 'cli', 'lib', ...(qemu.accel === 'tcg' ? ['hand-mttcg'] : [])];
 for (let i = 0; i < RUNS; i++) {
-  const o = order.slice(i % 3).concat(order.slice(0, i % 3));
+  const o = order.slice(i % order.length).concat(order.slice(0, i % order.length));
   for (const s of o) {
     const r = await sides[s]();
     results[s].push(r);
@@ -138,4 +143,6 @@ console.log('|---|---|---|---|---|');
 console.log(row('hand-written qemu', results.hand));
 console.log(row('mkimage run (CLI)', results.cli));
 console.log(row('runImage() (library)', results.lib));
+if (results['hand-mttcg'].length) console.log(row('hand-written, multi-threaded TCG', results['hand-mttcg']));
 console.log('Target: overhead < 100 ms. Under TCG the boot itself varies by more than that between runs; the last column is the overhead without that noise.');
+if (results['hand-mttcg'].length) console.log('The multi-threaded TCG row is what mkimage run gives up for reliability (--tcg-threads multi restores it): with it, the JVM of a booted app now and then crashed.');

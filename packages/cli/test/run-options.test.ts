@@ -152,6 +152,12 @@ t.test('the QEMU plan: image in snapshot mode, env over fw_cfg only, forwards on
   }));
   t.equal(kernel[kernel.indexOf('-append') + 1], 'console=ttyS0 panic=-1', 'the image\'s own command line, nothing added');
   t.ok(kernel.includes('-no-reboot'), 'the panic after the app exits ends QEMU');
+  t.equal(kernel[kernel.indexOf('-accel') + 1], 'tcg,thread=single', 'single-threaded TCG unless asked');
+  const multi = qemuArgs(runQemuOptions({
+    image: { kind: 'kernel', dir: '/o', kernel: '/o/vmlinuz', initrd: '/o/initrd.img', cmdline: 'x' },
+    accel: 'tcg', tcgThreads: 'multi', memoryMiB: 256, cpus: 2, firmware: 'seabios', nvme: false, ports: [],
+  }));
+  t.equal(multi[multi.indexOf('-accel') + 1], 'tcg,thread=multi', '--tcg-threads multi reaches QEMU');
 });
 
 async function listen(): Promise<{ server: Server; port: number }> {

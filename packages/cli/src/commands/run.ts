@@ -10,6 +10,7 @@ interface RunArgs {
   publish?: string[];
   memory: string;
   cpus: number;
+  'tcg-threads': string;
   bios?: boolean;
   uefi?: boolean;
   nvme: boolean;
@@ -29,6 +30,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('publish', { alias: 'p', type: 'string', array: true, nargs: 1, describe: 'forward [ADDR:]HOST:GUEST[/udp]; ADDR defaults to 127.0.0.1' })
       .option('memory', { alias: 'm', type: 'string', default: '512M', describe: 'guest memory' })
       .option('cpus', { type: 'number', default: 2, describe: 'virtual CPUs' })
+      .option('tcg-threads', { type: 'string', choices: ['single', 'multi'], default: 'single', describe: 'without KVM: run all vCPUs on one host thread (reliable) or one each (boots ~1 s faster on an idle host, but a JIT such as the JVM\'s now and then crashes)' })
       .option('uefi', { type: 'boolean', describe: 'disk images: boot with OVMF (the default)' })
       .option('bios', { type: 'boolean', describe: 'disk images: boot with SeaBIOS instead of UEFI' })
       .option('nvme', { type: 'boolean', default: false, describe: 'attach the disk as NVMe (as on EC2) instead of virtio-blk' })
@@ -53,6 +55,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ports: argv.publish ?? [],
         memory: argv.memory,
         cpus: argv.cpus,
+        tcgThreads: argv['tcg-threads'] as 'single' | 'multi',
         firmware: argv.bios ? 'bios' : 'uefi',
         nvme: argv.nvme,
         signal: ac.signal,

@@ -9,6 +9,8 @@ import { FW_CFG_ENV } from '../init/script.js';
 export interface RunPlanInput {
   image: RunnableImage;
   accel: Accel;
+  /** Under TCG: QemuOptions.tcgThreads. */
+  tcgThreads?: 'single' | 'multi';
   memoryMiB: number;
   cpus: number;
   /** For disk images: OVMF (pflash with the per-run vars copy, or -bios) or SeaBIOS. */
@@ -22,6 +24,7 @@ export interface RunPlanInput {
 export function runQemuOptions(p: RunPlanInput): QemuOptions {
   const common: QemuOptions = {
     accel: p.accel, memoryMiB: p.memoryMiB, cpus: p.cpus,
+    ...(p.tcgThreads !== undefined ? { tcgThreads: p.tcgThreads } : {}),
     net: { hostfwd: [...p.ports] },
     serial: 'stdio',
   };

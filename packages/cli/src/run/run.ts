@@ -29,6 +29,8 @@ export interface RunImageOptions {
   memory?: number | string;
   /** Default 2. */
   cpus?: number;
+  /** Under TCG: 'single' (default) or 'multi'-threaded; see QemuOptions.tcgThreads. */
+  tcgThreads?: 'single' | 'multi';
   /** Disk images: 'uefi' (default, OVMF) or 'bios' (SeaBIOS). Ignored for direct kernel boot. */
   firmware?: 'uefi' | 'bios';
   /** Attach the disk as NVMe (EC2 Nitro's bus) instead of virtio-blk. */
@@ -132,7 +134,7 @@ export async function runImage(opts: RunImageOptions): Promise<RunImageResult> {
     let firmware: Firmware = 'seabios';
     if (ovmf?.kind === 'pflash') firmware = { pflash: { code: ovmf.code, vars: (await copyOvmfVars(ovmf, dir)).path } };
     else if (ovmf?.kind === 'bios') firmware = { bios: ovmf.file };
-    const plan = runQemuOptions({ image, accel: qemu.accel, memoryMiB, cpus, firmware, nvme: !!opts.nvme, ports, ...(envPath ? { envFile: envPath } : {}) });
+    const plan = runQemuOptions({ image, accel: qemu.accel, tcgThreads: opts.tcgThreads ?? 'single', memoryMiB, cpus, firmware, nvme: !!opts.nvme, ports, ...(envPath ? { envFile: envPath } : {}) });
     const args = qemuArgs(plan);
     if (opts.signal?.aborted) return stoppedBeforeStart(opts.signal, t0);
 
