@@ -51,10 +51,11 @@ export interface QemuOptions {
   accel?: Accel;
   /**
    * TCG only: every vCPU on one host thread ('single', the default) or one thread each ('multi').
-   * Multi-threaded TCG now and then let a booted app's JVM die of SIGSEGV in freshly JIT-compiled
-   * code (about one boot in 30 on a busy 2-core host: the JIT rewriting code that another vCPU's
-   * translation raced with), and at the 2 vCPUs we boot with it was no faster (hello app, six
-   * interleaved boots each: 9.8 s multi, 9.4 s single to the first HTTP 200).
+   * Multi-threaded TCG now and then let a booted app's JVM die of SIGSEGV at the first instruction
+   * of freshly JIT-compiled code (2 of ~37 hello boots; none in ~40 single-threaded ones): the JIT
+   * rewriting code that another vCPU's translation raced with. The price: on an idle 2-core host
+   * multi-threaded TCG reaches the first HTTP 200 about 0.75-1.7 s sooner (bench/run.bench.mjs);
+   * on a busy one they were even (9.8 vs 9.4 s). A smoke test that fails now and then costs more.
    */
   tcgThreads?: 'single' | 'multi';
   /** q35 (default), pc (i440fx, SeaBIOS's classic), or microvm (direct kernel boot only). */
