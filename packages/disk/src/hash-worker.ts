@@ -3,7 +3,7 @@
 // (an ext4 root of 1 GiB with holes takes about as long to hash as to plan and write). Zero runs
 // are announced by length and hashed from the worker's own zeros: holes cost no copy.
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { evalWorker } from '@mkimage/rootfs';
 import { isZeroChunk } from './chunks.js';
 
 /** The shared ring the writer copies chunks into: SLOTS slots of SLOT_SIZE bytes. */
@@ -39,7 +39,7 @@ export interface ImageHash {
 export function workerHash(): ImageHash {
   const ring = new SharedArrayBuffer(SLOTS * SLOT_SIZE);
   const bytes = new Uint8Array(ring);
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ring, slotSize: SLOT_SIZE } });
+  const worker = evalWorker(WORKER_SOURCE, { workerData: { ring, slotSize: SLOT_SIZE } });
   const free = Array.from({ length: SLOTS }, (_, i) => i);
   let failure: Error | undefined;
   let wake: (() => void) | undefined;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { PassThrough } from 'node:stream';
 import { readFileSync, readdirSync, statSync, mkdirSync, chmodSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { collect, zeros, fromOffsetChunks } from '../src/chunks.js';
 import { HASH_ON_WORKER_FROM, writeImage } from '../src/output.js';
@@ -69,6 +69,17 @@ t.test('the digest on a worker thread equals sha256sum of the file, and the inli
   await stopped.update(Buffer.from('x'));
   stopped.abandon();
   t.same(readdirSync(dir).sort(), ['inline.img', 'worker.img']);
+});
+
+t.test('the hash worker runs in a process started with --input-type=module (workers do not inherit it)', async (t) => {
+  const mod = new URL('../dist/hash-worker.js', import.meta.url).href;
+  const script = `const { workerHash } = await import(${JSON.stringify(mod)});
+const h = workerHash();
+await h.update(Buffer.from('abc'));
+console.log(await h.digest());`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.equal(r.stderr, '', 'no error');
+  t.equal(r.stdout.trim(), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'SHA-256 of "abc" (FIPS 180-2 example)');
 });
 
 t.test("'-' streams every byte (no seeking)", async (t) => {

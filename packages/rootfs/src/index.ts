@@ -8,6 +8,7 @@ export { compressInitramfs, gzipParallel, hasZstd, CompressError, COMPRESSIONS, 
 export { treeFromDirectory, treeFromTar, ImportError, type DirectoryImportOptions, type TarImportOptions } from './import/index.js';
 export { writeAtomically, atomicDirectory, OutputError, type WriteOptions, type WriteResult } from './output.js';
 export * from './ext4/index.js';
+export { evalWorker } from './eval-worker.js';
 export {
   defineStruct, lo32, hi32, asciiField, StructError,
   type Struct, type StructField, type StructValues, type StructOptions, type FieldType, type CustomFieldType,

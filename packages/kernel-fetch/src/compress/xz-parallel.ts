@@ -63,6 +63,7 @@ export function idleXzWorkers(): number {
 /**
  * The process's node options for a worker, less --input-type: a worker inherits them, and with
  * `--input-type=module` (node -e with imports) it would read its CommonJS source as ESM and fail.
+ * (@mkimage/rootfs's evalWorker does the same; kernel-fetch depends on no other workspace package.)
  */
 function workerExecArgv(): string[] {
   const out: string[] = [];

@@ -1,27 +1,14 @@
 // Worker threads that each hold a libdeflate instance and compress blocks sent to them. Blocks
 // and results are transferred, not copied; each input buffer comes back with its result so the
 // caller can reuse it. Results resolve per block; ordering is the caller's job.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { evalWorker } from '../eval-worker.js';
 import { makeDeflateChunker } from './deflate-wasm.js';
 import { deflateWorker, type DeflateJob, type DeflateWorkerData, type DeflateWorkerMessage } from './deflate-worker.js';
 import { CompressError } from './errors.js';
 
 // tsx (used by the tests) compiles with keepNames, which wraps nested functions in __name(...).
 const WORKER_SOURCE = `const __name = (f) => f;\n(${deflateWorker.toString()})(${makeDeflateChunker.toString()});\n`;
-
-/**
- * The process's node options for a worker, less --input-type: a worker inherits them, and with
- * `--input-type=module` (node -e with imports) it would read its CommonJS source as ESM and fail.
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const a = process.execArgv[i]!;
-    if (a === '--input-type') i++; // the value follows
-    else if (!a.startsWith('--input-type=')) out.push(a);
-  }
-  return out;
-}
 
 interface Pending {
   worker: number;
@@ -40,7 +27,7 @@ export class DeflatePool {
   constructor(module: object, private readonly level: number, private readonly capacity: number, threads: number) {
     const data: DeflateWorkerData = { module, level, capacity };
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: workerExecArgv() });
+      const w = evalWorker(WORKER_SOURCE, { workerData: data });
       w.on('message', (m: DeflateWorkerMessage) => this.onMessage(m));
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => this.fail(this.internal(`a deflate worker thread exited (code ${code})`)));
