@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openArchive, resolveKernel, type Archive, type ResolvedPackage } from '@mkimage/kernel-fetch';
-import { FileTree, atomicDirectory, compressInitramfs, cpioStream, emitExt4Chunks, hasZstd, planExt4, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
+import { FileTree, atomicDirectory, compressInitramfs, cpioStream, hasZstd, planExt4, treeFromDirectory, writeAtomically } from '@mkimage/rootfs';
 import { detectApp, type DetectedApp } from '../app/index.js';
 import { isEnvName, splitWords } from '../init/shell.js';
 import { findInPackage, mergedUsrPaths } from '../merged-usr.js';
@@ -18,8 +18,8 @@ import { JDK_BY_SUITE, JDK_TOOL_LIBRARIES, jlinkRuntime, type JdkTools } from '.
 import { debianJdk, localJdk } from '../runtime/jdk.js';
 import { CA_CERTIFICATES_PACKAGE, addCaCertificates, readCaCertificates } from '../runtime/cacerts.js';
 import { BuildError } from './errors.js';
-import { fromOffsetChunks, guidToBytes, writeImage } from '@mkimage/disk';
-import { compressDiskInitrd, rootPartUuid, writeDiskImage } from './disk-image.js';
+import { guidToBytes } from '@mkimage/disk';
+import { compressDiskInitrd, rootPartUuid, writeDiskImage, writeExt4Image } from './disk-image.js';
 import { addBaseLayout, addInitStage } from './image-tree.js';
 import { addKernelModules, kernelFilesIn } from './kernel.js';
 import { planLibraries } from './libraries.js';
@@ -218,10 +218,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         );
       });
     } else if (format === 'ext4') {
-      const layout = planExt4(tree, { epoch, label: 'root', size: 'fit' });
-      // A file write is done with each chunk before it asks for the next (stdout's stream queues them).
-      const chunks = emitExt4Chunks(layout, { reuseBuffers: output !== '-' });
-      const written = await writeImage(output, fromOffsetChunks(chunks), { expectedBytes: layout.size });
+      const written = await writeExt4Image(output, planExt4(tree, { epoch, label: 'root', size: 'fit' }));
       parts.push({ name: basename(output), path: output, bytes: written.bytes, sha256: written.sha256, detail: 'ext4 root file system' });
     } else {
       const fileOf = (name: string, rel: string): string => join(dirOf(boot.find((b) => b.name === name)!), rel);

@@ -9,7 +9,7 @@
 // The small initramfs (init stage + modules) finds the root by PARTUUID, which is derived from the
 // content seed, so it is known before any size is.
 import { open, readFile } from 'node:fs/promises';
-import { FileTree, compressInitramfs, cpioStream, emitExt4Chunks, planExt4, type Compression } from '@mkimage/rootfs';
+import { FileTree, compressInitramfs, cpioStream, emitExt4Chunks, planExt4, type Compression, type Ext4Layout } from '@mkimage/rootfs';
 import {
   ESP_TYPE_GUID, LINUX_ROOT_X86_64_TYPE_GUID, biosLoader, emitDisk, emitFat, emitUki, emitVhdFixed, fatFileOffset,
   fromOffsetChunks, planDisk, planFat, planUki, qcow2, ukiSections, writeImage,
@@ -67,6 +67,14 @@ export function rootPartUuid(seed: string): string {
 export function compressDiskInitrd(tree: FileTree, compress: Compression): Promise<Buffer> {
   // A few MiB (busybox, modules, init): compressing them here costs less than starting workers.
   return collect(compressInitramfs(cpioStream(tree), compress, { concurrency: 0 }));
+}
+
+/** An ext4 file system alone as the output file ('-': stdout), sparse, hashed as it is written. */
+export function writeExt4Image(output: string, layout: Ext4Layout): Promise<WriteResult> {
+  // A file write is done with each chunk before it asks for the next, so the emitter may refill
+  // its buffers; stdout's stream queues chunks, so it gets fresh ones.
+  const chunks = emitExt4Chunks(layout, { reuseBuffers: output !== '-' });
+  return writeImage(output, fromOffsetChunks(chunks), { expectedBytes: layout.size });
 }
 
 export async function writeDiskImage(output: string, format: Extract<Format, 'raw' | 'qcow2' | 'vhd'>, p: DiskParts): Promise<DiskResult> {

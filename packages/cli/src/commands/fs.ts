@@ -3,8 +3,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { fromOffsetChunks, writeImage } from '@mkimage/disk';
-import { emitExt4Chunks, planExt4, treeFromDirectory, treeFromTar, type FileTree } from '@mkimage/rootfs';
+import { planExt4, treeFromDirectory, treeFromTar, type FileTree } from '@mkimage/rootfs';
+import { writeExt4Image } from '../build/disk-image.js';
 import { keepYoungGenerationSmall } from '../heap.js';
 import { parseSize, readSourceDateEpoch, userPath } from './common.js';
 
@@ -58,9 +58,7 @@ export const fsCommand: CommandModule<object, FsArgs> = {
       ...(argv.uuid !== undefined ? { uuid: argv.uuid } : {}),
       ...(argv['inode-ratio'] !== undefined ? { inodeRatio: argv['inode-ratio'] } : {}),
     });
-    // A file write is done with each chunk before the next, so the emitter may reuse its buffers; a stream queues them.
-    const chunks = emitExt4Chunks(layout, { reuseBuffers: argv.output !== '-' });
-    const result = await writeImage(userPath(argv.output), fromOffsetChunks(chunks), { expectedBytes: layout.size });
+    const result = await writeExt4Image(userPath(argv.output), layout);
     if (argv.output !== '-') process.stderr.write(`mkimage: wrote ${argv.output}: ext4, ${result.bytes} bytes, ${tree.size} entries, sha256 ${result.sha256}\n`);
   },
 };

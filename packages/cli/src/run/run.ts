@@ -134,7 +134,7 @@ export async function runImage(opts: RunImageOptions): Promise<RunImageResult> {
     let firmware: Firmware = 'seabios';
     if (ovmf?.kind === 'pflash') firmware = { pflash: { code: ovmf.code, vars: (await copyOvmfVars(ovmf, dir)).path } };
     else if (ovmf?.kind === 'bios') firmware = { bios: ovmf.file };
-    const plan = runQemuOptions({ image, accel: qemu.accel, tcgThreads: opts.tcgThreads ?? 'single', memoryMiB, cpus, firmware, nvme: !!opts.nvme, ports, ...(envPath ? { envFile: envPath } : {}) });
+    const plan = runQemuOptions({ image, accel: qemu.accel, ...(opts.tcgThreads ? { tcgThreads: opts.tcgThreads } : {}), memoryMiB, cpus, firmware, nvme: !!opts.nvme, ports, ...(envPath ? { envFile: envPath } : {}) });
     const args = qemuArgs(plan);
     if (opts.signal?.aborted) return stoppedBeforeStart(opts.signal, t0);
 
