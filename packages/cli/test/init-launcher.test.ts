@@ -1,8 +1,10 @@
 // The generated launcher is run for real on the build host: it must unlink itself, switch user,
-// keep only CAP_NET_BIND_SERVICE and exec the app with argv and environment untouched.
+// keep only CAP_NET_BIND_SERVICE, start the app as PID 1 of a new PID namespace and exec it with
+// argv and environment untouched, and exit with the app's status.
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLauncher } from '../src/init/launcher.js';
@@ -62,4 +64,25 @@ t.test('a missing app: one line on stderr, status 127', async (t) => {
   const r = spawnSync(path, ['/nonexistent/app'], { encoding: 'utf8' });
   t.equal(r.status, 127);
   t.equal(r.stderr, 'mkimage launcher: cannot execute the app (missing file or wrong architecture?)\n');
+});
+
+const asRoot = process.getuid?.() !== 0 ? 'needs root for a PID namespace (CI runs as root)' : false;
+
+t.test('the app is PID 1 of its own PID namespace, with its own /proc', { skip: asRoot }, async (t) => {
+  const r = spawnSync(install('pidns', buildLauncher()), ['/bin/sh', '-c', 'echo $$; readlink /proc/self; cat /proc/1/comm; exit 7'], { encoding: 'utf8' });
+  t.equal(r.stdout, '1\n2\nsh\n', 'getpid() is 1, its first child (readlink) is 2, and /proc/1 is the app');
+  t.equal(r.status, 7, 'the launcher exits with the app\'s status');
+  t.equal(r.stderr, '');
+});
+
+t.test('an app killed by a signal: the launcher exits 128 + the signal, as a shell reports it', { skip: asRoot }, async (t) => {
+  const launcher = spawn(install('pidns-kill', buildLauncher()), ['/bin/sh', '-c', 'echo ready; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => launcher.stdout.once('data', resolve));
+  // The app (our process's grandchild) seen from the host's PID namespace: the launcher's child.
+  const children = readFileSync(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8').trim().split(' ');
+  t.equal(children.length, 1, 'the launcher has one child: the app');
+  process.kill(Number(children[0]), 'SIGKILL');
+  const [code, signal] = await once(launcher, 'exit');
+  t.equal(signal, null);
+  t.equal(code, 128 + 9);
 });

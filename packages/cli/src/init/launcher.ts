@@ -1,14 +1,21 @@
 // The app launcher: the last program the init stage runs before the app.
 //
 // busybox can drop capabilities but not change the user, and any tool left on disk is something to
-// patch and to attack. So the launcher is a ~300-byte static x86-64 program generated here, with the
+// patch and to attack. So the launcher is a static x86-64 program of under 1.5 KiB generated here, with the
 // app's uid/gid baked in. It
 //   1. unlinks itself (argv[0]), so no tool is left behind once the app runs, and enters the app's
 //      working directory;
-//   2. unless running as root: keeps capabilities across setresuid, drops supplementary groups,
+//   2. starts the app in a new PID and mount namespace, where the app is PID 1 and /proc is its own.
+//      The launcher stays the machine's init only to wait for it: when the machine's init exits the
+//      kernel panics at once (kernel/exit.c), and text still queued for the serial port is lost. So
+//      once the app has exited the launcher drains the console (TCSBRK, as tcdrain(3) does) and
+//      exits with the app's status (128 + signal for a signal, as a shell reports it), which the
+//      kernel's panic line then shows. Without PID namespaces (clone fails) the launcher becomes
+//      the app itself, as before;
+//   3. unless running as root: keeps capabilities across setresuid, drops supplementary groups,
 //      switches to the app's gid/uid, and keeps only CAP_NET_BIND_SERVICE (effective, permitted,
 //      inheritable and ambient, so it survives execve and the app may bind ports below 1024);
-//   3. execve()s argv[1] with argv[1..] and the environment it was given.
+//   4. execve()s argv[1] with argv[1..] and the environment it was given.
 // On failure it prints one line naming the step and exits with status 127.
 import { Assembler, Reg } from './x86asm.js';
 
@@ -24,7 +31,26 @@ const SYS = {
   capset: 126,
   prctl: 157,
   exit_group: 231,
+  ioctl: 16,
+  clone: 56,
+  wait4: 61,
+  mount: 165,
 } as const;
+
+/** include/uapi/linux/sched.h, include/uapi/asm-generic/signal.h */
+const CLONE_NEWNS = 0x00020000;
+const CLONE_NEWPID = 0x20000000;
+const SIGCHLD = 17;
+/** include/uapi/linux/mount.h */
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MS_NOEXEC = 8;
+const MS_REC = 0x4000;
+const MS_PRIVATE = 1 << 18;
+/** include/uapi/asm-generic/ioctls.h: TCSBRK with a non-zero argument only waits for output to drain. */
+const TCSBRK = 0x5409;
+/** The shell's status for a process killed by a signal: 128 + the signal (POSIX 2.8.2). */
+const SIGNALED_STATUS_BASE = 128;
 
 /** include/uapi/linux/prctl.h */
 const PR_SET_KEEPCAPS = 8;
@@ -64,6 +90,37 @@ function program(opts: LauncherOptions): Uint8Array {
     step('chdir');
   }
 
+  // clone(flags, newsp = 0: the child runs on a copy of this stack, ptid, ctid, tls).
+  a.movImm32(Reg.rdi, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD).zero(Reg.rsi).zero(Reg.rdx).zero(Reg.r10).zero(Reg.r8)
+    .movImm32(Reg.rax, SYS.clone).syscall();
+  a.jumpIfNegative('become_app'); // no PID namespaces here: be the app, as before
+  a.jumpIfRaxZero('in_namespace');
+
+  // The supervisor. wait4(pid, &status on the red zone below rsp, 0, NULL).
+  a.movReg(Reg.rbp, Reg.rax);
+  a.movReg(Reg.rdi, Reg.rbp).leaStack(Reg.rsi, -8).zero(Reg.rdx).zero(Reg.r10).movImm32(Reg.rax, SYS.wait4).syscall();
+  step('wait');
+  // The wait(2) status: the terminating signal in bits 0-6, else the exit code in bits 8-15.
+  a.load32FromStack(Reg.rbx, -8).movReg(Reg.rcx, Reg.rbx).andImm32(Reg.rcx, 0x7f).jumpIfZero('exited');
+  a.addImm32(Reg.rcx, SIGNALED_STATUS_BASE).movReg(Reg.rbx, Reg.rcx).jump('drain');
+  a.label('exited').shrImm8(Reg.rbx, 8).andImm32(Reg.rbx, 0xff);
+  a.label('drain');
+  for (const fd of [1, 2]) { // errors ignored: ENOTTY when the app's output is not a terminal
+    a.movImm32(Reg.rdi, fd).movImm32(Reg.rsi, TCSBRK).movImm32(Reg.rdx, 1).movImm32(Reg.rax, SYS.ioctl).syscall();
+  }
+  a.movReg(Reg.rdi, Reg.rbx).movImm32(Reg.rax, SYS.exit_group).syscall();
+
+  // The app's side: keep its mounts to itself (the host's / may be a shared mount), then give it a
+  // /proc of its own PID namespace, with the options the init stage mounts /proc with.
+  a.label('in_namespace');
+  a.zero(Reg.rdi).leaRip(Reg.rsi, 'root').zero(Reg.rdx).movImm32(Reg.r10, MS_REC | MS_PRIVATE).zero(Reg.r8)
+    .movImm32(Reg.rax, SYS.mount).syscall();
+  step('private');
+  a.leaRip(Reg.rdi, 'proc').leaRip(Reg.rsi, 'proc_dir').leaRip(Reg.rdx, 'proc').movImm32(Reg.r10, MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    .zero(Reg.r8).movImm32(Reg.rax, SYS.mount).syscall();
+  step('proc');
+
+  a.label('become_app');
   if (opts.user) {
     const { uid, gid } = opts.user;
     a.movImm32(Reg.rdi, PR_SET_KEEPCAPS).movImm32(Reg.rsi, 1).movImm32(Reg.rax, SYS.prctl).syscall();
@@ -88,6 +145,9 @@ function program(opts: LauncherOptions): Uint8Array {
 
   const messages: Record<string, string> = {
     execve: 'cannot execute the app (missing file or wrong architecture?)',
+    wait: 'cannot wait for the app',
+    private: 'cannot make the app\'s mounts private',
+    proc: 'cannot mount /proc for the app\'s PID namespace',
     ...(opts.workdir ? { chdir: `cannot enter the working directory ${opts.workdir}` } : {}),
     ...(opts.user ? {
       keepcaps: 'prctl(PR_SET_KEEPCAPS) failed',
@@ -113,6 +173,9 @@ function program(opts: LauncherOptions): Uint8Array {
   for (const [name, text] of Object.entries(messages)) {
     a.label(`msg_${name}`).data(Buffer.from(`mkimage launcher: ${text}\n`));
   }
+  a.label('root').data([...Buffer.from('/'), 0]);
+  a.label('proc').data([...Buffer.from('proc'), 0]);
+  a.label('proc_dir').data([...Buffer.from('/proc'), 0]);
   if (opts.workdir) a.label('workdir').data([...Buffer.from(opts.workdir), 0]);
   return a.assemble();
 }

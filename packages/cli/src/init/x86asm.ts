@@ -4,6 +4,8 @@
 
 /** Register numbers as encoded in ModRM/SIB (Intel SDM vol. 2, table 2-2). */
 export const Reg = { rax: 0, rcx: 1, rdx: 2, rbx: 3, rsp: 4, rbp: 5, rsi: 6, rdi: 7, r8: 8, r9: 9, r10: 10 } as const;
+/** Low registers only: the forms below that take one leave out REX.R/REX.B. */
+type LowReg = typeof Reg.rax | typeof Reg.rcx | typeof Reg.rdx | typeof Reg.rbx | typeof Reg.rbp | typeof Reg.rsi | typeof Reg.rdi;
 export type Reg = (typeof Reg)[keyof typeof Reg];
 
 const REX_W = 0x48;
@@ -43,6 +45,36 @@ export class Assembler {
     return this;
   }
 
+  /** mov r32, [rsp + disp8] (8B /r with a SIB byte for rsp). */
+  load32FromStack(reg: LowReg, disp: number): this {
+    this.bytes.push(0x8b, 0x44 | (reg << 3), 0x24, disp8(disp));
+    return this;
+  }
+
+  /** mov r64, r64 (REX.W 89 /r). */
+  movReg(dst: LowReg, src: LowReg): this {
+    this.bytes.push(REX_W, 0x89, 0xc0 | (src << 3) | dst);
+    return this;
+  }
+
+  /** and r32, imm32 (81 /4 id); sets ZF when the result is zero. */
+  andImm32(reg: LowReg, imm: number): this {
+    this.bytes.push(0x81, 0xe0 | reg, ...le32(imm));
+    return this;
+  }
+
+  /** add r32, imm32 (81 /0 id). */
+  addImm32(reg: LowReg, imm: number): this {
+    this.bytes.push(0x81, 0xc0 | reg, ...le32(imm));
+    return this;
+  }
+
+  /** shr r32, imm8 (C1 /5 ib). */
+  shrImm8(reg: LowReg, count: number): this {
+    this.bytes.push(0xc1, 0xe8 | reg, count & 0x1f);
+    return this;
+  }
+
   /** lea r64, [rsp + disp8]. */
   leaStack(reg: Reg, disp: number): this {
     this.bytes.push(REX_W, 0x8d, 0x44 | ((reg & 7) << 3), 0x24, disp8(disp));
@@ -70,7 +102,24 @@ export class Assembler {
 
   /** test rax, rax; js label — Linux syscalls return -errno on failure. */
   jumpIfNegative(label: string): this {
-    this.bytes.push(REX_W, 0x85, 0xc0, 0x0f, 0x88);
+    this.bytes.push(REX_W, 0x85, 0xc0);
+    return this.jumpIf(0x88, label);
+  }
+
+  /** test rax, rax; jz label. */
+  jumpIfRaxZero(label: string): this {
+    this.bytes.push(REX_W, 0x85, 0xc0);
+    return this.jumpIfZero(label);
+  }
+
+  /** jz label on the flags the previous instruction set (0F 84 cd). */
+  jumpIfZero(label: string): this {
+    return this.jumpIf(0x84, label);
+  }
+
+  /** Jcc rel32 (0F 80+cc cd). */
+  private jumpIf(opcode: number, label: string): this {
+    this.bytes.push(0x0f, opcode);
     this.fixups.push({ at: this.bytes.length, label, kind: 'rel32' });
     this.bytes.push(0, 0, 0, 0);
     return this;

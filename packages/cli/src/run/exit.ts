@@ -1,7 +1,10 @@
-// The app's exit status, read from the guest console. The app is PID 1: when it exits the kernel
-// panics with "Attempted to kill init! exitcode=0x%08x" (kernel/exit.c do_exit, the wait(2)
-// status: exit code << 8, or the terminating signal in the low 7 bits), and with panic=-1 plus
-// QEMU's -no-reboot, QEMU then exits.
+// The app's exit status, read from the guest console. The launcher, the machine's init, exits with
+// the app's status once the app (PID 1 of its namespace) has exited, and the kernel panics with
+// "Attempted to kill init! exitcode=0x%08x" (kernel/exit.c do_exit, the wait(2) status: exit code
+// << 8; the terminating signal in the low 7 bits when init itself died of one, e.g. the app on a
+// kernel without PID namespaces);
+// with panic=-1 plus QEMU's -no-reboot, QEMU then exits. The launcher reports an app killed by a
+// signal as exit code 128 + signal, so both decode to the same shell status.
 
 /** The line the kernel prints on panic (kernel/panic.c). */
 const PANIC = /Kernel panic - not syncing: ([^\r\n]*)/g;
