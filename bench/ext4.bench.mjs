@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rootfs = join(here, '..', 'packages', 'rootfs', 'dist', 'index.js');
-const cli = join(here, '..', 'packages', 'cli', 'dist', 'main.js');
+const cli = join(here, '..', 'packages', 'cli', 'dist', 'bundle', 'mkimage.js');
 
 // ---- child mode: build one image, print time, size, blocks ----
 if (process.argv[2] === '--child') {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const main = join(root, 'packages/cli/dist/main.js');
+const main = join(root, 'packages/cli/dist/bundle/mkimage.js');
 const { bootAndWait, qemuArgs, findOvmf, copyOvmfVars } = await import(join(root, 'packages/cli/dist/index.js'));
 const work = mkdtempSync(join(tmpdir(), 'mkimage-image-bench-'));
 const sh = (script, opts = {}) => execFileSync('/bin/bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });

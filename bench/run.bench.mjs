@@ -8,7 +8,7 @@
 //               options, env file over fw_cfg, port forward), spawned directly;
 //   hand-mttcg  under TCG, the same with multi-threaded TCG (QEMU's own default), for what
 //               mkimage run's single-threaded TCG costs in boot time;
-//   cli         `node packages/cli/dist/main.js run DIR -e ... -p ...` (node start, module loading,
+//   cli         `node packages/cli/dist/bundle/mkimage.js run DIR -e ... -p ...` (node start, module loading,
 //               image/QEMU/port checks, env file, then the same QEMU);
 //   runImage()  the library call inside this process (no node start, no CLI modules).
 // Clock: spawn (or call) to the first HTTP 200 from the app, polled every 20 ms on the forwarded
@@ -21,7 +21,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const cliDist = new URL('../packages/cli/dist/index.js', import.meta.url);
-const mainJs = new URL('../packages/cli/dist/main.js', import.meta.url).pathname;
+const mainJs = new URL('../packages/cli/dist/bundle/mkimage.js', import.meta.url).pathname;
 const { build, runImage, findQemu, freePort } = await import(cliDist.href);
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };

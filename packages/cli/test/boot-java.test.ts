@@ -15,7 +15,7 @@ import { openDebianJdk } from '../src/runtime/jdk.js';
 import { makeZip } from './app-fixtures.js';
 import { get, helloJar, liveSkipReason, tempDir } from './helpers/live.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'mkimage.js');
 const BOOT_TIMEOUT_MS = 120_000;
 
 t.test('--jdk at a directory without bin/jlink: one line, nothing at the output, nothing fetched', async (t) => {

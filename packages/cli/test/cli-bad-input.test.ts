@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeElf, makeZip } from './app-fixtures.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'mkimage.js');
 const dir = mkdtempSync(join(tmpdir(), 'mkimage-bad-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -11,7 +11,7 @@ import { helloJar, liveSkipReason, tempDir } from './helpers/live.js';
 
 const skip = (await liveSkipReason()) ?? false;
 if (skip) t.comment(`skipping reproducibility tests: ${skip}`);
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'mkimage.js');
 
 interface Build { digest: string; file: string }
 

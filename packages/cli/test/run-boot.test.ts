@@ -14,7 +14,7 @@ import { get, helloJar, liveSkipReason, tempDir } from './helpers/live.js';
 
 const skip = await liveSkipReason();
 if (skip) t.comment(`skipping mkimage run boot tests: ${skip}`);
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'mkimage.js');
 /** TCG on a busy 2-core machine: boots take 10-40 s. */
 const BOOT_MS = 150_000;
 

@@ -19,7 +19,7 @@ import { runQemuOptions } from '../src/run/plan.js';
 import { runImage } from '../src/run/run.js';
 import { checkPortsFree, parsePortArg } from '../src/run/ports.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'mkimage.js');
 const dir = mkdtempSync(join(tmpdir(), 'mkimage-run-opts-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(join(dir, 'dotenv.awk'), DOTENV_AWK);

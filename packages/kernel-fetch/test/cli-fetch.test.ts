@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { listTree, makeKey, standardSuites, tempDir, writeMirror, type BuiltMirror } from './helpers/archive-fixture.js';
 
-const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/dist/bundle/mkimage.js', import.meta.url));
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (pnpm build)`);
 
 const key = await makeKey();

@@ -16,7 +16,14 @@ function workerExecArgv(): string[] {
   return out;
 }
 
+/**
+ * Names a function's source text may use once a compiler has been through it: tsx (the tests)
+ * compiles with keepNames, which wraps nested functions in __name(...), and esbuild's bundle (the
+ * mkimage command) turns require(...) into __require(...).
+ */
+export const WORKER_PRELUDE = 'const __name = (f) => f;\nconst __require = require;\n';
+
 /** Starts `source` (CommonJS) on a worker thread. */
 export function evalWorker(source: string, options: Omit<WorkerOptions, 'eval' | 'execArgv'> = {}): Worker {
-  return new Worker(source, { ...options, eval: true, execArgv: workerExecArgv() });
+  return new Worker(WORKER_PRELUDE + source, { ...options, eval: true, execArgv: workerExecArgv() });
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import tarStream from 'tar-stream';
 import { e2fsck, debugfs, tempDir } from './helpers/ext4-readback.js';
 
-const MAIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../cli/dist/main.js');
+const MAIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../cli/dist/bundle/mkimage.js');
 const run = (args: string[], input?: Buffer, cwd?: string) =>
   spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000', ...(cwd ? { INIT_CWD: cwd } : {}) } });
 

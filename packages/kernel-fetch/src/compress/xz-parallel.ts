@@ -49,8 +49,9 @@ const SLACK_CHUNKS = 8;
 /** How long finished workers wait for the next decoding before they are ended (a package set is unpacked one after another). */
 const IDLE_MS = 5000;
 
-// tsx (used by the tests) compiles with keepNames, which wraps nested functions in __name(...).
-const WORKER_SOURCE = `const __name = (f) => f;\n(${xzBlockWorker.toString()})();\n`;
+// tsx (used by the tests) compiles with keepNames, which wraps nested functions in __name(...);
+// esbuild's bundle of the mkimage command turns require(...) into __require(...).
+const WORKER_SOURCE = `const __name = (f) => f;\nconst __require = require;\n(${xzBlockWorker.toString()})();\n`;
 
 const idle: Worker[] = [];
 let idleTimer: ReturnType<typeof setTimeout> | undefined;

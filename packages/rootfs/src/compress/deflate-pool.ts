@@ -7,8 +7,8 @@ import { makeDeflateChunker } from './deflate-wasm.js';
 import { deflateWorker, type DeflateJob, type DeflateWorkerData, type DeflateWorkerMessage } from './deflate-worker.js';
 import { CompressError } from './errors.js';
 
-// tsx (used by the tests) compiles with keepNames, which wraps nested functions in __name(...).
-const WORKER_SOURCE = `const __name = (f) => f;\n(${deflateWorker.toString()})(${makeDeflateChunker.toString()});\n`;
+// evalWorker's prelude supplies the helpers a compiler may have put in these functions' text.
+const WORKER_SOURCE = `(${deflateWorker.toString()})(${makeDeflateChunker.toString()});\n`;
 
 interface Pending {
   worker: number;
