@@ -121,36 +121,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     onWarning: (message) => emit({ type: 'warning', message }),
   }));
 
-  // 4. The app and its runtime.
+  // What the init stage will run (it depends on nothing the runtime step finds).
   const appName = basename(appPath);
   const appImagePath = `${IMAGE_APP_DIR}/${app.kind === 'jar' ? 'app.jar' : appName}`;
-  const appSize = (await stat(appPath)).size;
-  tree.dir(IMAGE_APP_DIR, { mode: 0o755 });
-  tree.hostFile(appImagePath, appPath, appSize, { mode: app.kind === 'jar' ? 0o644 : 0o755 });
-  const elfs: Array<{ hostPath: string; imagePath: string }> = [];
-  const placed: Array<{ hostDir: string; imagePath: string }> = [];
-  let command: string[];
-  if (app.kind === 'jar') {
-    const jre = await timer.run('runtime', () => javaRuntime(app, options, archive, runtime, localTools, emit));
-    treeFromDirectory(jre.dir, { tree, prefix: IMAGE_JRE, uid: 0, gid: 0 });
-    tree.normalizeModes(IMAGE_JRE);
-    placed.push({ hostDir: jre.dir, imagePath: IMAGE_JRE });
-    for (const e of tree.entries()) {
-      if (e.type === 'file' && e.path.startsWith(IMAGE_JRE + '/') && e.data.kind === 'file' && isElfCandidate(e.path)) {
-        elfs.push({ hostPath: e.data.path, imagePath: e.path });
-      }
-    }
-    const javaOpts = options.javaOpts ?? [];
-    command = [`/${IMAGE_JRE}/bin/java`, ...JVM_BASE_OPTS, ...javaOpts, '-jar', `/${appImagePath}`, ...(options.appArgs ?? [])];
-    emit({ type: 'detail', step: 'runtime', message: `JRE modules: ${jre.modules.join(',')}${jre.cached ? ' (cached)' : ''}` });
-  } else {
-    if (!app.static) elfs.push({ hostPath: appPath, imagePath: appImagePath });
-    command = [`/${appImagePath}`, ...(options.appArgs ?? [])];
-  }
-  const certs = await timer.run('runtime', () => readCaCertificates(dirOf(caCerts)));
-  addCaCertificates(tree, certs, { epoch, ...(app.kind === 'jar' ? { jre: IMAGE_JRE } : {}) });
+  const command = app.kind === 'jar'
+    ? [`/${IMAGE_JRE}/bin/java`, ...JVM_BASE_OPTS, ...(options.javaOpts ?? []), '-jar', `/${appImagePath}`, ...(options.appArgs ?? [])]
+    : [`/${appImagePath}`, ...(options.appArgs ?? [])];
 
-  // 5. The init stage (the module list is final since step 3).
+  // 4. The init stage (the module list is final since step 3). It comes before the runtime so that
+  //    a disk's small initramfs is compressed while the runtime and libraries are gathered.
   // bookworm ships bin/busybox; trixie (merged /usr) usr/bin/busybox (named by the error if neither).
   const busyboxPath = (await findInPackage(dirOf(busybox), 'bin/busybox')) ?? join(dirOf(busybox), mergedUsrPaths('bin/busybox')[1]);
   const initOptions = {
@@ -168,7 +147,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     overhead.catch(() => {}); // awaited at the end; an earlier failure must not leave it unhandled
   };
   // A disk's small initramfs needs only the init stage and the root's PARTUUID (from the content
-  // seed), so it is compressed now, alongside the library search, instead of at the write.
+  // seed), so it is compressed now, on a worker thread, instead of at the write.
   let seed: string | undefined;
   let diskInitrd: { rootPartUuid: string; bytes: Promise<Uint8Array> } | undefined;
   if (isDisk) {
@@ -182,6 +161,29 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     bytes.catch(() => {}); // awaited by the write
     diskInitrd = { rootPartUuid: partuuid, bytes };
   }
+
+  // 5. The app and its runtime.
+  const appSize = (await stat(appPath)).size;
+  tree.dir(IMAGE_APP_DIR, { mode: 0o755 });
+  tree.hostFile(appImagePath, appPath, appSize, { mode: app.kind === 'jar' ? 0o644 : 0o755 });
+  const elfs: Array<{ hostPath: string; imagePath: string }> = [];
+  const placed: Array<{ hostDir: string; imagePath: string }> = [];
+  if (app.kind === 'jar') {
+    const jre = await timer.run('runtime', () => javaRuntime(app, options, archive, runtime, localTools, emit));
+    treeFromDirectory(jre.dir, { tree, prefix: IMAGE_JRE, uid: 0, gid: 0 });
+    tree.normalizeModes(IMAGE_JRE);
+    placed.push({ hostDir: jre.dir, imagePath: IMAGE_JRE });
+    for (const e of tree.entries()) {
+      if (e.type === 'file' && e.path.startsWith(IMAGE_JRE + '/') && e.data.kind === 'file' && isElfCandidate(e.path)) {
+        elfs.push({ hostPath: e.data.path, imagePath: e.path });
+      }
+    }
+    emit({ type: 'detail', step: 'runtime', message: `JRE modules: ${jre.modules.join(',')}${jre.cached ? ' (cached)' : ''}` });
+  } else if (!app.static) {
+    elfs.push({ hostPath: appPath, imagePath: appImagePath });
+  }
+  const certs = await timer.run('runtime', () => readCaCertificates(dirOf(caCerts)));
+  addCaCertificates(tree, certs, { epoch, ...(app.kind === 'jar' ? { jre: IMAGE_JRE } : {}) });
 
   // 6. Shared libraries from Debian packages, as ld.so will look for them.
   await timer.run('libraries', async () => {

@@ -65,8 +65,9 @@ export function rootPartUuid(seed: string): string {
 
 /** The compressed initramfs of a disk (a megabyte or so; held in memory). */
 export function compressDiskInitrd(tree: FileTree, compress: Compression): Promise<Buffer> {
-  // A few MiB (busybox, modules, init): compressing them here costs less than starting workers.
-  return collect(compressInitramfs(cpioStream(tree), compress, { concurrency: 0 }));
+  // A few MiB (busybox, modules, init) on one worker thread: started before the runtime and library
+  // steps, which leave the main thread idle on I/O much of the time, it is done before the write.
+  return collect(compressInitramfs(cpioStream(tree), compress, { concurrency: 1 }));
 }
 
 /** An ext4 file system alone as the output file ('-': stdout), sparse, hashed as it is written. */
