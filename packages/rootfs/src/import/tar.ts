@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
+import type tarStreamTypes from 'tar-stream';
 import { FileTree, normalizePath, type Meta } from '../tree.js';
 import { ImportError } from './errors.js';
 
@@ -92,9 +93,10 @@ export async function treeFromTar(input: AsyncIterable<Uint8Array> | Readable, o
       yield chunk;
     }
   })();
-  // Loaded on first use: most builds never read a tar, and start-up time counts.
-  const { extract: tarExtract } = await import('tar-stream');
-  const extract = tarExtract();
+  // Loaded on first use: most builds never read a tar, and start-up time counts. tar-stream is
+  // CommonJS: its exports object is the default export (the command's bundle has no named ones).
+  const tarStream: typeof tarStreamTypes = (await import('tar-stream')).default;
+  const extract = tarStream.extract();
   const feeding = pipeline(Readable.from(counted), extract);
   feeding.catch(() => undefined); // surfaced through the iterator below
   const fail = (err: unknown): never => {
