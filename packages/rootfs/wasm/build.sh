@@ -14,7 +14,9 @@ cp "$here/mkdeflate.c" "$work/src/"
 cd "$work/src"
 # FREESTANDING: libdeflate's own switch for builds without libc (memcpy & co from lib/utils.c;
 # with -mbulk-memory the compiler lowers them to memory.copy/fill). NDEBUG-style: no assertions.
-"$CC" --target=wasm32 -nostdlib -O2 -mbulk-memory -DFREESTANDING \
+# -msimd128: the compiler vectorizes loops with WebAssembly SIMD (node >= 16.4): ~13% less time at
+# level 6, same output bytes.
+"$CC" --target=wasm32 -nostdlib -O2 -mbulk-memory -msimd128 -DFREESTANDING \
   -ffile-prefix-map="$work/src"=. \
   -I. -Wall -Wno-unused-function \
   -Wl,--no-entry -Wl,--strip-all \
