@@ -72,5 +72,6 @@ const result = await build({
   // CommonJS dependencies (tar-stream, streamx) call require() for node's own modules.
   banner: { js: "import { createRequire as __mkimageCreateRequire } from 'node:module';\nconst require = __mkimageCreateRequire(import.meta.url);" },
 });
-const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(p));
+// This script counts as an input too: a change to how the bundle is made remakes it.
+const inputs = [fileURLToPath(import.meta.url), ...Object.keys(result.metafile.inputs).map((p) => resolve(p))];
 await writeFile(inputsFile, JSON.stringify(inputs));
