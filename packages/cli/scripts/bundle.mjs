@@ -32,7 +32,9 @@ async function upToDate() {
 
 /**
  * The bundle lives elsewhere than the modules it is made of: re-aim each module's asset URLs from
- * the bundle's directory. Any other use of import.meta.url would silently point elsewhere, so it
+ * the bundle's directory. The relative path holds in this workspace (packages/cli, packages/rootfs)
+ * and in an install, where @mkimage/cli and the packages it depends on sit side by side under
+ * node_modules/@mkimage/. Any other use of import.meta.url would silently point elsewhere, so it
  * stops the build.
  */
 const rebaseAssetUrls = {
