@@ -3,13 +3,8 @@
 // init, waits for the app (PID 1 of its own namespace), drains the console and passes the status on.
 // The guest's app is Debian's static busybox run as root, scripted through its arguments.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { openArchive } from '@mkimage/kernel-fetch';
-import { build } from '../src/build/build.js';
-import { qemuArgs, runToExit } from '../src/qemu/index.js';
 import { guestEnd } from '../src/run/exit.js';
-import { liveSkipReason, tempDir } from './helpers/live.js';
+import { liveSkipReason, runBusyboxGuest, tempDir } from './helpers/live.js';
 
 const skip = (await liveSkipReason()) ?? false;
 if (skip) t.comment(`skipping the exit output test: ${skip}`);
@@ -20,20 +15,9 @@ const LINES = 400;
 t.test('an app that prints a burst and exits: every line reaches the console, then its status', { skip }, async (t) => {
   const { dir, cleanup } = await tempDir('mkimage-exit-output-');
   t.teardown(cleanup);
-  const archive = await openArchive({ suite: 'bookworm' });
-  const [busybox] = await archive.resolve(['busybox-static']);
-  const app = join(await archive.unpack(busybox!), 'bin/busybox');
   // busybox's seq and printf: one write per line, the last one just before exit(5).
   const script = `for i in $(seq 1 ${LINES}); do printf "burst line %04d of ${LINES}\\n" $i; done; echo LAST-LINE; exit 5`;
-  const out = join(dir, 'guest');
-  await build({ app, output: out, format: 'initramfs', user: 'root', appArgs: ['sh', '-c', script], lockFile: join(dir, 'mkimage.lock') });
-  const result = await runToExit({
-    args: qemuArgs({
-      machine: 'pc', memoryMiB: 256, cpus: 1, net: false,
-      kernel: { kernel: join(out, 'vmlinuz'), initrd: join(out, 'initrd.img'), append: readFileSync(join(out, 'cmdline'), 'utf8').trim() },
-    }),
-    timeoutMs: 120_000, retries: 2,
-  });
+  const result = await runBusyboxGuest(dir, script);
   const lines = result.console.split(/\r?\n/);
   const burst = lines.filter((l) => /^burst line \d{4} of \d+$/.test(l));
   t.equal(burst.length, LINES, 'every line of the burst arrived');

@@ -3,13 +3,9 @@
 // The guest's app is Debian's static busybox run as root, scripted through its arguments.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openArchive } from '@mkimage/kernel-fetch';
 import { FileTree, ext4Chunks, writeAtomically } from '@mkimage/rootfs';
-import { build } from '../src/build/build.js';
-import { qemuArgs, runToExit } from '../src/qemu/index.js';
-import { liveSkipReason, tempDir } from './helpers/live.js';
+import { liveSkipReason, runBusyboxGuest, tempDir } from './helpers/live.js';
 
 const skip = (await liveSkipReason()) ?? false;
 if (skip) t.comment(`skipping ext4 boot tests: ${skip}`);
@@ -17,10 +13,6 @@ if (skip) t.comment(`skipping ext4 boot tests: ${skip}`);
 t.test('the kernel mounts our ext4: read-only, and read-write with a journal', { skip }, async (t) => {
   const { dir, cleanup } = await tempDir('mkimage-ext4-boot-');
   t.teardown(cleanup);
-  const archive = await openArchive({ suite: 'bookworm' });
-  const [busybox] = await archive.resolve(['busybox-static']);
-  const app = join(await archive.unpack(busybox!), 'bin/busybox');
-
   const tree = new FileTree({ mtime: 1_700_000_000 });
   tree.file('hello.txt', 'written by mkimage\n');
   tree.file('deep/dir/data.bin', Buffer.alloc(200_000, 7));
@@ -38,15 +30,8 @@ t.test('the kernel mounts our ext4: read-only, and read-write with a journal', {
     'mount -t ext4 -o rw /dev/vdb /tmp/b', 'echo "from the guest" > /tmp/b/new.txt', 'rm /tmp/b/hello.txt', 'sync',
     'grep -E " /tmp/(a|b) " /proc/mounts | sed "s/^/M:/"', 'umount /tmp/b', 'umount /tmp/a', 'echo DONE',
   ].join('; ');
-  const out = join(dir, 'guest');
-  await build({ app, output: out, format: 'initramfs', user: 'root', appArgs: ['sh', '-c', script], lockFile: join(dir, 'mkimage.lock') });
-  const result = await runToExit({
-    args: qemuArgs({
-      machine: 'pc', memoryMiB: 256, cpus: 2, net: false,
-      kernel: { kernel: join(out, 'vmlinuz'), initrd: join(out, 'initrd.img'), append: readFileSync(join(out, 'cmdline'), 'utf8').trim() },
-      extra: ['-drive', `file=${plain},format=raw,if=virtio,readonly=on`, '-drive', `file=${journalled},format=raw,if=virtio`],
-    }),
-    timeoutMs: 120_000, retries: 2,
+  const result = await runBusyboxGuest(dir, script, {
+    cpus: 2, extra: ['-drive', `file=${plain},format=raw,if=virtio,readonly=on`, '-drive', `file=${journalled},format=raw,if=virtio`],
   });
   const console = result.console;
   t.match(console, /A:written by mkimage:200000/, 'the kernel reads files and symlinks back');
